@@ -1,0 +1,149 @@
+import { openNpy, type EmbeddingSource } from '../io/index.js';
+import { StatsError, avgCosine, momentMetrics, momentsOf, type Moments, type StatsAccumulator } from '../stats/index.js';
+import {
+  fitTransform, mapMoments, parseTransforms,
+  type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
+} from '../transforms/index.js';
+import { firstPass } from './first-pass.js';
+import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type TransformResult } from './schema.js';
+import { secondPass } from './second-pass.js';
+
+/** Where a long analysis is; passes are 1 (statistics) and 2 (I(W) and transformed cosines). */
+export interface AnalyzeProgress {
+  input: number;
+  path: string;
+  pass: 1 | 2;
+  rowsDone: number;
+  rowsTotal: number;
+}
+
+/** Options of {@link analyze}; the transform parameters go alongside (eps, beta, ...). */
+export interface AnalyzeOptions extends TransformParams {
+  /** transform names, comma-separated or a list; "none" for no transform; default "isobn" */
+  transforms?: string | readonly string[];
+  /** layer of (n, L, d) input; negative counts from the end; default -1 (last) */
+  layer?: number;
+  /** skip rows holding NaN/Inf (reported as droppedRows) instead of failing; default false */
+  dropNonfinite?: boolean;
+  /** skip the second pass: partitionIsotropy and the transforms' avgCosine become null */
+  onePass?: boolean;
+  /** rows per block read from disk; default: about 16 MiB of file data */
+  blockRows?: number;
+  onProgress?: (p: AnalyzeProgress) => void;
+  /** called with each warning (constant dimensions, n < d, ...); default: ignored */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Isotropy metrics of each input, as it is and after each transform.
+ *
+ * Reads every file once for the sufficient statistics (and, unless `onePass`, a second time for
+ * I(W) and the average cosine of transformed rows); memory is O(d^2 + block) whatever n is.
+ * Inputs are .npy paths or {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
+ *
+ * @throws NpyError for unreadable files, StatsError for unusable data (fewer than 2 rows, NaN
+ *         without dropNonfinite), TransformError for bad transform names or parameters
+ */
+export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  const names = parseTransforms(opts.transforms ?? 'isobn');
+  const analysis: Analysis = { schema: ANALYSIS_SCHEMA, inputs: [], results: [] };
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
+    try {
+      const one = await analyzeSource(source, i, names, opts);
+      analysis.inputs.push(one.info);
+      analysis.results.push(...one.results);
+    } finally {
+      if (typeof input === 'string') await source.close();
+    }
+  }
+  return analysis;
+}
+
+async function analyzeSource(source: EmbeddingSource, index: number, names: TransformName[], opts: AnalyzeOptions) {
+  const warn = (m: string) => opts.onWarning?.(`${source.path}: ${m}`);
+  for (const note of source.notes) warn(note);
+
+  const progress = (pass: 1 | 2) => (rowsDone: number) =>
+    opts.onProgress?.({ input: index, path: source.path, pass, rowsDone, rowsTotal: source.rows });
+  const { acc, ordered } = await firstPass(source, names, { ...opts, onRows: progress(1) });
+
+  const analysed = analyzeAccumulator(acc, names, opts, { ordered, label: source.path });
+  analysed.warnings.forEach((w) => warn(w));
+
+  if (!opts.onePass) {
+    const views = [{ map: null, moments: analysed.base, cosine: false }, ...analysed.fitted.map((f, k) => ({ map: f.map, moments: analysed.moments[k], cosine: true }))];
+    const second = await secondPass(source, views, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2) });
+    analysed.results.forEach((r, k) => {
+      r.partitionIsotropy = second[k].partitionIsotropy;
+      if (k > 0) r.avgCosine = second[k].avgCosine;
+    });
+  }
+
+  const info: InputInfo = {
+    path: source.path,
+    rows: source.rows,
+    dims: source.dims,
+    dtype: source.dtype,
+    fortranOrder: source.fortranOrder,
+    ...(source.shape.length !== 2 ? { shape: [...source.shape], layer: source.layer ?? undefined } : {}),
+    droppedRows: acc.nonfiniteRows,
+    zeroRows: acc.zeroRows,
+  };
+  analysed.results.forEach((r) => { r.input = index; });
+  return { info, results: analysed.results };
+}
+
+/**
+ * The one-pass part of an analysis, from an accumulator alone: every metric but I(W) (null) and
+ * the average cosine of transformed rows (null). `isotropy merge` stops here; {@link analyze}
+ * then fills the two in with a second pass.
+ *
+ * @param ctx.ordered  estimators fed with the rows in order, for transforms that need them
+ */
+export function analyzeAccumulator(
+  acc: StatsAccumulator,
+  names: readonly TransformName[],
+  params: TransformParams,
+  ctx: { ordered?: Map<TransformName, RunningIsoBN>; label?: string } = {},
+): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; results: TransformResult[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const n = acc.count;
+  const d = acc.dims;
+  checkUsable(acc, ctx.label);
+  if (n <= d) {
+    warnings.push(`only ${n} rows for ${d} dimensions: the covariance has rank at most ${n - 1}, so the spectrum is rank-deficient (condition is null, IsoScore is bounded by ${n - 1} of ${d} directions); use more rows than dimensions`);
+  }
+  if (acc.nonfiniteRows) warnings.push(`dropped ${acc.nonfiniteRows} row(s) holding NaN/Inf`);
+  const base = momentsOf(acc);
+  const constant = [...base.constant].flatMap((c, i) => (c ? [i] : []));
+  if (constant.length) {
+    const list = constant.slice(0, 10).join(', ') + (constant.length > 10 ? ', ...' : '');
+    warnings.push(`${constant.length} constant dimension(s) (zero variance): ${list}; they are left out of the correlations`);
+  }
+
+  const fitted = names.map((name) => fitTransform(name, base, params, ctx.ordered?.get(name)));
+  fitted.forEach((f) => warnings.push(...f.warnings));
+  const moments = fitted.map((f) => mapMoments(f.map, base));
+
+  const result = (transform: TransformResult['transform'], m: Moments, f?: FittedTransform): TransformResult => ({
+    input: 0,
+    transform,
+    ...momentMetrics(m),
+    partitionIsotropy: null,
+    avgCosine: transform === 'none' ? avgCosine(acc.unitSum, n - acc.zeroRows) : null,
+    ...(f?.scale ? { scale: Array.from(f.scale) } : {}),
+    ...(f ? { params: f.params } : {}),
+  });
+  const results = [result('none', base), ...fitted.map((f, k) => result(f.name, moments[k], f))];
+  return { base, fitted, moments, results, warnings };
+}
+
+/** Throws a StatsError unless the accumulator holds at least 2 rows. */
+export function checkUsable(acc: StatsAccumulator, label?: string): void {
+  const n = acc.count;
+  if (n >= 2) return;
+  const dropped = acc.nonfiniteRows ? ` (${acc.nonfiniteRows} dropped for NaN/Inf)` : '';
+  throw new StatsError(`${label ? `${label}: ` : ''}${n} usable row${n === 1 ? '' : 's'}${dropped}: statistics need at least 2 rows`);
+}

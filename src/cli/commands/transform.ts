@@ -1,0 +1,37 @@
+import type { Argv } from 'yargs';
+import { transformFile } from '../../index.js';
+import { readOptions, transformParamOptions, transformParams, warner } from '../options.js';
+import { Progress } from '../progress.js';
+
+export const command = 'transform <input> <output>';
+export const describe = 'Write the transformed vectors of a .npy file to a new .npy file';
+
+export function builder(y: Argv) {
+  return transformParamOptions(readOptions(y
+    .positional('input', { type: 'string', demandOption: true, describe: 'input .npy' })
+    .positional('output', { type: 'string', demandOption: true, describe: 'output .npy (2-D, C order); never the input' })
+    .option('method', { alias: 'm', type: 'string', default: 'isobn', describe: 'isobn, isobn-running, standardize, whiten or abtt' })
+    .option('dtype', { choices: ['f32', 'f64'] as const, describe: 'output dtype (default: f64 for float64 input, else f32)' })))
+    .example('$0 transform emb.npy emb.isobn.npy --method isobn', 'IsoBN with the statistics of the whole file');
+}
+
+export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
+  const progress = new Progress(!argv.quiet);
+  try {
+    const r = await transformFile(argv.input as string, argv.output as string, {
+      ...transformParams(argv),
+      method: argv.method,
+      layer: argv.layer,
+      dropNonfinite: argv.dropNonfinite,
+      dtype: argv.dtype === 'f64' ? 'f8' : argv.dtype === 'f32' ? 'f4' : undefined,
+      onWarning: warner(argv.quiet),
+      onProgress: (pass, done, total) => progress.update(`${argv.input} ${pass === 1 ? 'fit' : 'write'}`, done, total),
+    });
+    progress.done();
+    const params = Object.entries(r.fitted.params).map(([k, v]) => `${k}=${v}`).join(' ');
+    process.stdout.write(`${argv.output}: ${r.rows} x ${r.dims} <${r.dtype}, ${r.fitted.name}${params ? ` (${params})` : ''}` +
+      (r.droppedRows ? `, ${r.droppedRows} rows dropped` : '') + '\n');
+  } finally {
+    progress.done();
+  }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import * as analyzeCmd from './commands/analyze.js';
+import * as mergeCmd from './commands/merge.js';
+import * as statsCmd from './commands/stats.js';
+import * as transformCmd from './commands/transform.js';
+import { reportError, UsageError } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The `isotropy` command: a thin yargs layer over the library. */
+export async function main(args: string[]): Promise<void> {
+  try {
+    await yargs(args)
+      .scriptName('isotropy')
+      .usage('$0 <command> [options]\n\nHow isotropic are your embeddings, and what does IsoBN do to them?')
+      .command(analyzeCmd as never)
+      .command(transformCmd as never)
+      .command(statsCmd as never)
+      .command(mergeCmd as never)
+      .demandCommand(1, 'name a command: analyze, transform, stats or merge')
+      .strict()
+      .version(pkg.version)
+      .help()
+      .alias('h', 'help')
+      .wrap(Math.min(110, process.stdout.columns || 100))
+      .fail((msg, err) => {
+        // yargs calls this for its own parse errors (msg) and for errors thrown by handlers (err).
+        throw err ?? new UsageError(`${msg}\nrun \`isotropy --help\` for the commands and flags`);
+      })
+      .parseAsync();
+  } catch (err) {
+    reportError(err);
+  }
+}
+
+await main(hideBin(process.argv));

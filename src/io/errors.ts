@@ -1,0 +1,46 @@
+/**
+ * The one error type for problems the user can fix (a bad, missing or unsupported file, an
+ * output path that would clobber the input). The CLI prints only `message` for these and exits
+ * with code 2, so messages are written to be read on their own: they start with the file path
+ * and end with what to do about it.
+ *
+ * Programming errors (bad arguments to this module's functions) are plain `RangeError`s /
+ * `TypeError`s instead, so they keep their stack trace in the CLI output.
+ */
+export class NpyError extends Error {
+  override readonly name = 'NpyError';
+  /** Marker the CLI checks (instead of `instanceof`, which breaks across duplicated module copies). */
+  readonly isUserError = true;
+
+  /**
+   * @param message - the full message, shown as is (no prefix is added here: callers put the
+   *   path first themselves, see {@link npyFail}).
+   * @param path - the file the problem is about, kept for callers that want it separately.
+   */
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Builds the usual `${path}: ${message}` NpyError. */
+export function npyFail(path: string | undefined, message: string): NpyError {
+  return new NpyError(path === undefined ? message : `${path}: ${message}`, path);
+}
+
+/** Short text for an unknown thrown value, for wrapping fs errors into NpyErrors. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** The `code` of a Node system error (`'ENOENT'`, ...), or undefined. */
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,89 @@
+/** One block of consecutive rows from an {@link EmbeddingSource}. */
+export interface RowBlock {
+  /** Index of the first row of the block in the whole source (0-based). */
+  start: number;
+  /** Number of rows in the block (>= 1). */
+  rows: number;
+  /**
+   * `rows x dims` values, row-major, always float64. Freshly allocated for every block, so the
+   * caller may keep or modify it.
+   */
+  data: Float64Array;
+}
+
+/** Options for {@link EmbeddingSource.blocks}. */
+export interface BlockOptions {
+  /**
+   * Rows per block (positive integer). Default: enough rows for about 16 MiB of raw file data
+   * per block, at least 1. The last block may be shorter.
+   */
+  blockRows?: number;
+  /** First row to read (0-based, inclusive). Default 0. */
+  start?: number;
+  /** Row to stop before (exclusive). Default `rows`. */
+  end?: number;
+}
+
+/** An (n, d) embedding matrix that can be read in row blocks, any number of times. */
+export interface EmbeddingSource {
+  /** The path as given by the user; `'<memory>'` for in-memory sources. */
+  readonly path: string;
+  /** Number of embeddings n. */
+  readonly rows: number;
+  /** Dimensions per embedding d. */
+  readonly dims: number;
+  /** The header descr exactly, e.g. `'<f4'`, `'>f8'`, `'<f2'`, `'<i2'`, `'|u1'`. */
+  readonly dtype: string;
+  readonly fortranOrder: boolean;
+  /** Full header shape, e.g. `[n, d]` or `[n, L, d]`. */
+  readonly shape: readonly number[];
+  /** The chosen layer index (0-based, non-negative) for 3-D input, else null. */
+  readonly layer: number | null;
+  /** Human-readable notes about the conversion, e.g. `'integer dtype <i2 converted to float64'`. */
+  readonly notes: string[];
+  /**
+   * Reads rows `[start, end)` in blocks, in order. May be called many times (several passes)
+   * and concurrently; each iteration holds its own file handle and closes it when the loop
+   * ends, including via `break` or an exception in the loop body.
+   *
+   * Throws a RangeError right away for a non-positive or non-integer `blockRows`, or a range
+   * outside `[0, rows]`; `start === end` yields nothing.
+   */
+  blocks(opts?: BlockOptions): AsyncIterable<RowBlock>;
+  /** Releases the source; later `blocks()` calls throw. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Options for `openNpy` / `readEmbeddings`. */
+export interface OpenNpyOptions {
+  /**
+   * Which layer of an (n, L, d) file to use: 0-based, negative counts from the end. Default -1
+   * (the last layer). Passing it for a 2-D file is an error (the file has no layer axis).
+   */
+  layer?: number;
+}
+
+/** Bytes of raw data the default block size aims for. */
+export const DEFAULT_BLOCK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Validates `blocks()` options against a source of `rows` rows and fills in the defaults.
+ * @param defaultBlockRows - used when `opts.blockRows` is undefined.
+ * @internal
+ */
+export function resolveBlockOptions(
+  opts: BlockOptions | undefined,
+  rows: number,
+  defaultBlockRows: number,
+): { blockRows: number; start: number; end: number } {
+  const blockRows = opts?.blockRows ?? defaultBlockRows;
+  const start = opts?.start ?? 0;
+  const end = opts?.end ?? rows;
+  if (!Number.isSafeInteger(blockRows) || blockRows < 1) {
+    throw new RangeError(`blocks(): blockRows must be a positive integer, got ${blockRows}`);
+  }
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end > rows || start > end) {
+    throw new RangeError(`blocks(): need integers 0 <= start <= end <= ${rows}, got start=${start}, end=${end}`);
+  }
+  return { blockRows, start, end };
+}

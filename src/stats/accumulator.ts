@@ -1,0 +1,227 @@
+import { addGramUpper, symmetrizeUpper } from '../linalg/index.js';
+import { base64ToF64, f64ToBase64 } from './base64.js';
+import { StatsError } from './errors.js';
+import { finiteRows, type FiniteRows } from './finite.js';
+
+/** Where the rows of an accumulator came from; carried through JSON and merges for provenance. */
+export interface StatsSource {
+  path: string;
+  rows: number;
+  dtype?: string;
+  layer?: number | null;
+}
+
+/** The versioned JSON form of a {@link StatsAccumulator} (`isotropy stats --save`). */
+export interface StatsJSON {
+  schema: 'isotropy.stats/v1';
+  dims: number;
+  count: number;
+  nonfiniteRows: number;
+  zeroRows: number;
+  /** base64 of little-endian float64 values */
+  mean: string;
+  /** upper triangle of the centered co-moment matrix, row by row (d(d+1)/2 values), base64 f64 */
+  comoment: string;
+  unitSum: string;
+  min: string;
+  max: string;
+  sources: StatsSource[];
+}
+
+export const STATS_SCHEMA = 'isotropy.stats/v1';
+
+/**
+ * One-pass sufficient statistics of a set of d-dimensional rows.
+ *
+ * Keeps, in float64: the row count, the mean, the centered co-moment matrix
+ * `M = sum_i (x_i - mean)(x_i - mean)^T` (each block is centered on its own mean, then merged with
+ * the pairwise update of Chan, Golub & LeVeque, which stays accurate when the mean is large against
+ * the spread), the sum of unit-normalized rows (for the exact average cosine), per-dimension
+ * min/max, and counts of rows dropped for NaN/Inf and of all-zero rows.
+ *
+ * Accumulators of disjoint shards {@link merge} into the accumulator of their union, and survive a
+ * round trip through {@link toJSON}/{@link fromJSON} bit for bit.
+ */
+export class StatsAccumulator {
+  /** rows accepted (finite) */
+  count = 0;
+  /** rows offered to {@link push}, accepted or not; numbers the rows in error messages */
+  seen = 0;
+  nonfiniteRows = 0;
+  /** accepted rows whose every value is 0 (excluded from the average cosine) */
+  zeroRows = 0;
+  readonly mean: Float64Array;
+  /** `dims x dims` row-major; only the upper triangle (i <= j) is maintained */
+  readonly comoment: Float64Array;
+  readonly unitSum: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  sources: StatsSource[] = [];
+
+  constructor(readonly dims: number) {
+    if (!Number.isInteger(dims) || dims <= 0) throw new StatsError(`dims must be a positive integer, got ${dims}`);
+    this.mean = new Float64Array(dims);
+    this.comoment = new Float64Array(dims * dims);
+    this.unitSum = new Float64Array(dims);
+    this.min = new Float64Array(dims).fill(Infinity);
+    this.max = new Float64Array(dims).fill(-Infinity);
+  }
+
+  /**
+   * Adds a row-major block of `rows x dims` values.
+   *
+   * @param opts.dropNonfinite  skip rows holding NaN/Inf (counted in `nonfiniteRows`) instead of
+   *                            throwing a {@link NonFiniteRowError} that names the first one (default false)
+   * @returns the rows that were used, so other consumers of the same pass see exactly those rows
+   */
+  push(data: Float64Array, rows: number, opts: { dropNonfinite?: boolean } = {}): FiniteRows {
+    const d = this.dims;
+    if (data.length < rows * d) throw new StatsError(`block holds ${data.length} values, expected ${rows} x ${d}`);
+    const clean = finiteRows(data, rows, d, this.seen, opts.dropNonfinite ?? false);
+    this.seen += rows;
+    this.nonfiniteRows += clean.dropped;
+    const b = clean.rows;
+    if (b === 0) return clean;
+    const x = clean.data;
+
+    const bm = new Float64Array(d);
+    for (let r = 0; r < b; r++) {
+      const o = r * d;
+      let ss = 0;
+      for (let c = 0; c < d; c++) {
+        const v = x[o + c];
+        bm[c] += v;
+        ss += v * v;
+        if (v < this.min[c]) this.min[c] = v;
+        if (v > this.max[c]) this.max[c] = v;
+      }
+      if (ss === 0) { this.zeroRows++; continue; }
+      const inv = 1 / Math.sqrt(ss);
+      for (let c = 0; c < d; c++) this.unitSum[c] += x[o + c] * inv;
+    }
+    for (let c = 0; c < d; c++) bm[c] /= b;
+    const xc = new Float64Array(b * d);
+    for (let r = 0; r < b; r++) {
+      const o = r * d;
+      for (let c = 0; c < d; c++) xc[o + c] = x[o + c] - bm[c];
+    }
+    const bM = new Float64Array(d * d);
+    addGramUpper(xc, b, d, bM);
+    this.combine(b, bm, bM);
+    return clean;
+  }
+
+  /** Adds the statistics of a disjoint set of rows (another shard); `other` is left unchanged. */
+  merge(other: StatsAccumulator): this {
+    if (other.dims !== this.dims) {
+      throw new StatsError(`cannot merge statistics of ${other.dims}-dimensional rows into ${this.dims}-dimensional ones`);
+    }
+    this.seen += other.seen;
+    this.nonfiniteRows += other.nonfiniteRows;
+    this.zeroRows += other.zeroRows;
+    for (let c = 0; c < this.dims; c++) {
+      this.unitSum[c] += other.unitSum[c];
+      if (other.min[c] < this.min[c]) this.min[c] = other.min[c];
+      if (other.max[c] > this.max[c]) this.max[c] = other.max[c];
+    }
+    this.sources = [...this.sources, ...other.sources];
+    if (other.count > 0) this.combine(other.count, other.mean, other.comoment);
+    return this;
+  }
+
+  /** Chan et al.: M = Ma + Mb + delta delta^T na nb / n, mean moves by delta nb / n. */
+  private combine(nb: number, meanB: Float64Array, comomentB: Float64Array): void {
+    const d = this.dims;
+    const na = this.count;
+    const n = na + nb;
+    const delta = new Float64Array(d);
+    for (let c = 0; c < d; c++) delta[c] = meanB[c] - this.mean[c];
+    const f = (na * nb) / n;
+    const m = this.comoment;
+    for (let i = 0; i < d; i++) {
+      const fi = f * delta[i];
+      const o = i * d;
+      for (let j = i; j < d; j++) m[o + j] += comomentB[o + j] + fi * delta[j];
+    }
+    for (let c = 0; c < d; c++) this.mean[c] += (delta[c] * nb) / n;
+    this.count = n;
+  }
+
+  /** 1 where a dimension took a single value over all rows (min === max), else 0. */
+  constantMask(): Uint8Array {
+    return Uint8Array.from(this.min, (v, c) => (v === this.max[c] ? 1 : 0));
+  }
+
+  /**
+   * Biased covariance `M / n` (divide by n, as IsoBN's code), full and symmetric, `dims x dims`.
+   * Rows and columns of constant dimensions are exactly 0: rounding of the mean would otherwise
+   * leave ~1e-34 there, which turns 0/0 correlations into noise instead of a clean exclusion.
+   */
+  covariance(): Float64Array {
+    const d = this.dims;
+    const n = this.count;
+    if (n === 0) throw new StatsError('no rows: the covariance needs at least one row');
+    const cov = new Float64Array(d * d);
+    for (let i = 0; i < d * d; i++) cov[i] = this.comoment[i] / n;
+    symmetrizeUpper(cov, d);
+    const mask = this.constantMask();
+    for (let i = 0; i < d; i++) {
+      if (!mask[i]) continue;
+      for (let j = 0; j < d; j++) { cov[i * d + j] = 0; cov[j * d + i] = 0; }
+    }
+    return cov;
+  }
+
+  /** Versioned JSON form; every float64 is kept exactly (base64 of its bytes). */
+  toJSON(): StatsJSON {
+    const d = this.dims;
+    const packed = new Float64Array((d * (d + 1)) / 2);
+    let k = 0;
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) packed[k++] = this.comoment[i * d + j];
+    return {
+      schema: STATS_SCHEMA,
+      dims: d,
+      count: this.count,
+      nonfiniteRows: this.nonfiniteRows,
+      zeroRows: this.zeroRows,
+      mean: f64ToBase64(this.mean),
+      comoment: f64ToBase64(packed),
+      unitSum: f64ToBase64(this.unitSum),
+      min: f64ToBase64(this.min),
+      max: f64ToBase64(this.max),
+      sources: this.sources,
+    };
+  }
+
+  /** Rebuilds an accumulator from {@link toJSON}'s output; throws {@link StatsError} on a foreign or damaged object. */
+  static fromJSON(json: unknown): StatsAccumulator {
+    const o = json as Partial<StatsJSON> | null;
+    if (!o || typeof o !== 'object' || o.schema !== STATS_SCHEMA) {
+      const found = o && typeof o === 'object' && 'schema' in o ? ` (schema ${JSON.stringify(o.schema)})` : '';
+      throw new StatsError(`not an isotropy statistics file${found}: expected schema "${STATS_SCHEMA}", made by \`isotropy stats --save\``);
+    }
+    const d = o.dims;
+    const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    if (!isCount(d) || d === 0 || !isCount(o.count) || !isCount(o.nonfiniteRows) || !isCount(o.zeroRows)) {
+      throw new StatsError('damaged statistics file: dims, count, nonfiniteRows and zeroRows must be non-negative integers');
+    }
+    const acc = new StatsAccumulator(d);
+    try {
+      acc.mean.set(base64ToF64(String(o.mean), d, 'mean'));
+      acc.unitSum.set(base64ToF64(String(o.unitSum), d, 'unitSum'));
+      acc.min.set(base64ToF64(String(o.min), d, 'min'));
+      acc.max.set(base64ToF64(String(o.max), d, 'max'));
+      const packed = base64ToF64(String(o.comoment), (d * (d + 1)) / 2, 'comoment');
+      let k = 0;
+      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) acc.comoment[i * d + j] = packed[k++];
+    } catch (e) {
+      throw new StatsError(`damaged statistics file: ${(e as Error).message}`);
+    }
+    acc.count = o.count;
+    acc.nonfiniteRows = o.nonfiniteRows;
+    acc.zeroRows = o.zeroRows;
+    acc.seen = o.count + o.nonfiniteRows;
+    acc.sources = Array.isArray(o.sources) ? o.sources : [];
+    return acc;
+  }
+}

@@ -1,0 +1,10 @@
+export { StatsAccumulator, STATS_SCHEMA, type StatsJSON, type StatsSource } from './accumulator.js';
+export { StatsError, NonFiniteRowError } from './errors.js';
+export { finiteRows, type FiniteRows } from './finite.js';
+export { dimStds, stdSummary, type StdSummary } from './std.js';
+export { correlationMatrix, correlationSummary, type CorrSummary } from './correlation.js';
+export { spectrumSummary, type SpectrumSummary } from './spectrum.js';
+export { isoScore } from './iso-score.js';
+export { avgCosine } from './avg-cosine.js';
+export { PartitionSums, partitionIsotropy } from './partition-isotropy.js';
+export { momentsOf, momentMetrics, negligibleVarianceMask, secondMoment, type Moments, type MomentMetrics } from './moments.js';
