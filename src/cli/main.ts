@@ -28,7 +28,7 @@ export async function main(args: string[]): Promise<void> {
       .wrap(Math.min(110, process.stdout.columns || 100))
       .fail((msg, err) => {
         // yargs calls this for its own parse errors (msg) and for errors thrown by handlers (err).
-        throw err ?? new UsageError(`${msg}\nrun \`isotropy --help\` for the commands and flags`);
+        throw err ?? new UsageError(`${msg} (see \`isotropy --help\`)`);
       })
       .parseAsync();
   } catch (err) {

@@ -11,18 +11,26 @@ export class Progress {
   private lastLine = 0;
   private lastPct = -1;
 
-  constructor(private readonly enabled: boolean, private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  /**
+   * @param enabled  false for --quiet
+   * @param delayMs  quiet period before the first report (default 1000)
+   */
+  constructor(
+    private readonly enabled: boolean,
+    private readonly stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr,
+    private readonly delayMs = 1000,
+  ) {}
 
   /** Reports `done` of `total` rows for the phase named by `label`. */
   update(label: string, done: number, total: number): void {
     if (!this.enabled) return;
     const now = Date.now();
-    if (now - this.start < 1000) return;
+    if (now - this.start < this.delayMs) return;
     if (label !== this.label) { this.stopBar(); this.label = label; this.lastPct = -1; }
     if (this.stream.isTTY) {
       if (!this.bar) {
         this.bar = new cliProgress.SingleBar(
-          { format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_formatted}`, stream: this.stream, hideCursor: true },
+          { format: `${label} [{bar}] {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {eta_formatted}`, stream: this.stream as NodeJS.WriteStream, hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
         this.bar.start(total, done, { rate: '-' });

@@ -1,3 +1,5 @@
+import { addDotTiles, transpose } from './dot-tiles.js';
+
 /**
  * Dense row-major matrix product `C = A B`, float64.
  *
@@ -7,31 +9,7 @@
  */
 export function matmul(a: Float64Array, m: number, k: number, b: Float64Array, n: number): Float64Array {
   const c = new Float64Array(m * n);
-  // i-p-j order keeps the inner loop on contiguous rows of B and C; four rows of A per sweep reuse
-  // each loaded row of B four times.
-  const m4 = m - (m % 4);
-  for (let i = 0; i < m4; i += 4) {
-    const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-    const c0 = i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
-    for (let p = 0; p < k; p++) {
-      const v0 = a[a0 + p], v1 = a[a1 + p], v2 = a[a2 + p], v3 = a[a3 + p];
-      const bo = p * n;
-      for (let j = 0; j < n; j++) {
-        const bv = b[bo + j];
-        c[c0 + j] += v0 * bv;
-        c[c1 + j] += v1 * bv;
-        c[c2 + j] += v2 * bv;
-        c[c3 + j] += v3 * bv;
-      }
-    }
-  }
-  for (let i = m4; i < m; i++) {
-    const ao = i * k, co = i * n;
-    for (let p = 0; p < k; p++) {
-      const v = a[ao + p], bo = p * n;
-      for (let j = 0; j < n; j++) c[co + j] += v * b[bo + j];
-    }
-  }
+  addDotTiles(a, m, transpose(b, k, n), n, k, c);
   return c;
 }
 

@@ -6,7 +6,11 @@ export interface SpectrumSummary {
   top10: number;
   /** exp of the Shannon entropy of p = l / sum over l > 0; d for a perfectly isotropic cloud */
   effectiveRank: number;
-  /** lmax / lmin; null when lmin <= 0 (rank-deficient) */
+  /**
+   * lmax / lmin; null when the covariance is rank-deficient to working precision:
+   * lmin <= d * eps * lmax, numpy's `matrix_rank` rule (an exact zero computes as +-1e-17 noise,
+   * whose ratio would be a meaningless 1e16)
+   */
   condition: number | null;
   /** all d covariance eigenvalues, descending */
   eigenvalues: number[];
@@ -26,11 +30,12 @@ export function spectrumSummary(values: Float64Array): SpectrumSummary {
     h -= p * Math.log(p);
   }
   const lmin = values[d - 1];
+  const rankTol = d * Number.EPSILON * values[0];
   return {
     top1: values[0] / total,
     top10: top10 / total,
     effectiveRank: Math.exp(h),
-    condition: lmin > 0 ? values[0] / lmin : null,
+    condition: lmin > rankTol ? values[0] / lmin : null,
     eigenvalues: Array.from(values),
   };
 }

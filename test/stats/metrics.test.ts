@@ -69,6 +69,9 @@ test('spectrum: shares, effective rank and condition on a known spectrum', () =>
   assert.ok(Math.abs(s.effectiveRank - Math.exp(-p.reduce((h, q) => h + q * Math.log(q), 0))) < 1e-14);
   assert.is(s.condition, 4);
   assert.is(spectrumSummary(Float64Array.from([1, 1, 0])).condition, null);
+  // rounding noise in place of an exact zero is still rank-deficient (numpy's matrix_rank rule)
+  assert.is(spectrumSummary(Float64Array.from([3, 1, 2e-16])).condition, null);
+  assert.is(spectrumSummary(Float64Array.from([3, 1, 1e-12])).condition, 3e12);
   assert.ok(Math.abs(spectrumSummary(Float64Array.from([2, 2, 2])).effectiveRank - 3) < 1e-14);
 });
 

@@ -1,0 +1,14 @@
+// Runs the real, built `isotropy` binary (dist/cli/main.js, built by `npm test`).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Run { code: number | null; stdout: string; stderr: string }
+
+/** `isotropy ...args` from the repository root, with no terminal (plain progress lines). */
+export function isotropy(...args: string[]): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ISOTROPY_DEBUG: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
