@@ -1,4 +1,4 @@
-import type { CorrSummary, SpectrumSummary, StdSummary } from '../stats/index.js';
+import type { MomentMetrics } from '../stats/index.js';
 import type { TransformName } from '../transforms/index.js';
 
 /** Version tag of the `--json` output; other tools key on it. */
@@ -26,15 +26,9 @@ export interface InputInfo {
 }
 
 /** The metrics of one input under one transform ("none" = the input as it is). */
-export interface TransformResult {
+export interface TransformResult extends MomentMetrics {
   input: number;
   transform: 'none' | TransformName;
-  meanNorm: number;
-  std: StdSummary;
-  corr: CorrSummary;
-  constantDims: number;
-  spectrum: SpectrumSummary;
-  isoScore: number;
   /** I(W) of Mu & Viswanath; needs a second pass over the rows, null without one */
   partitionIsotropy: number | null;
   /** null with fewer than 2 non-zero rows, or for a transform when the rows were not reread */

@@ -3,7 +3,7 @@ import { abttMap } from './abtt.js';
 import type { AffineMap } from './affine-map.js';
 import { TransformError } from './errors.js';
 import { isobnOptions, isobnScale } from './isobn.js';
-import { RUNNING_DEFAULTS, RunningIsoBN } from './isobn-running.js';
+import { RunningIsoBN } from './isobn-running.js';
 import { standardizeMap } from './standardize.js';
 import { whitenMap } from './whiten.js';
 
@@ -90,7 +90,7 @@ export function fitTransform(name: TransformName, m: Moments, params: TransformP
         : [];
       return {
         name,
-        params: { ...opts, batchSize: running.batchSize ?? RUNNING_DEFAULTS.batchSize, momentum: running.momentum },
+        params: { ...opts, batchSize: running.batchSize, momentum: running.momentum },
         map: { kind: 'diagonal', scale },
         scale,
         warnings,

@@ -51,12 +51,17 @@ test('isobn scale: a constant dimension gets no correlation and no NaN', () => {
   assert.ok(a.every(Number.isFinite));
 });
 
-test('moments derived through a map equal the moments of the mapped rows (every transform)', () => {
-  const n = 150, d = 7;
-  const x = anisotropic(n, d, 21);
+/** Random anisotropic rows and their moments. */
+function sample(n: number, d: number, seed: number) {
+  const x = anisotropic(n, d, seed);
   const acc = new StatsAccumulator(d);
   acc.push(x, n);
-  const m = momentsOf(acc);
+  return { x, m: momentsOf(acc) };
+}
+
+test('moments derived through a map equal the moments of the mapped rows (every transform)', () => {
+  const n = 150, d = 7;
+  const { x, m } = sample(n, d, 21);
   const running = new RunningIsoBN(d);
   running.push(x, n);
   for (const name of TRANSFORM_NAMES) {
@@ -71,11 +76,7 @@ test('moments derived through a map equal the moments of the mapped rows (every 
 });
 
 test('whiten gives identity covariance over the kept components; abtt removes the top directions', () => {
-  const n = 120, d = 6;
-  const x = anisotropic(n, d, 5);
-  const acc = new StatsAccumulator(d);
-  acc.push(x, n);
-  const m = momentsOf(acc);
+  const { m } = sample(120, 6, 5);
   const w = mapMoments(fitTransform('whiten', m, { keep: 4 }).map, m);
   assert.is(w.dims, 4);
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) assert.ok(Math.abs(w.cov[i * 4 + j] - (i === j ? 1 : 0)) < 1e-9);
@@ -97,9 +98,7 @@ test('parseTransforms: lists, none, duplicates and unknown names', () => {
 });
 
 test('bad parameters are TransformErrors that name the flag', () => {
-  const acc = new StatsAccumulator(3);
-  acc.push(anisotropic(10, 3, 2), 10);
-  const m = momentsOf(acc);
+  const { m } = sample(10, 3, 2);
   assert.throws(() => fitTransform('isobn', m, { eps: -1 }), /--eps/);
   assert.throws(() => fitTransform('whiten', m, { keep: 4 }), /--keep must be a whole number from 1 to 3/);
   assert.throws(() => fitTransform('abtt', m, { remove: 3 }), /--remove/);
