@@ -13,6 +13,11 @@ export interface NpyWriteOptions {
    * same path, the same real path (symlinks followed) or the same inode (hard links) as one of them.
    */
   protect?: string[];
+  /**
+   * Shape of one row as stored, when a row is not a flat vector: `[L, d]` writes an
+   * (rows, L, d) array from rows of L*d values. Its product must equal `dims`. Default `[dims]`.
+   */
+  rowShape?: number[];
 }
 
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
@@ -20,12 +25,12 @@ const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 const WRITE_CHUNK_ITEMS = 1 << 20;
 
 /**
- * Builds a version 1.0 .npy header for a C-order little-endian (rows, dims) array, padded with
+ * Builds a version 1.0 .npy header for a C-order little-endian array of the given shape, padded with
  * spaces and a final newline so the data starts at a multiple of 64 bytes (numpy's own layout,
  * which keeps the data aligned for memory-mapping).
  */
-export function buildNpyHeader(descr: '<f4' | '<f8', rows: number, dims: number): Uint8Array {
-  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${dims}), }`;
+export function buildNpyHeader(descr: '<f4' | '<f8', shape: readonly number[]): Uint8Array {
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const unpadded = NPY_MAGIC.length + 2 + 2 + dict.length + 1;
   const total = Math.ceil(unpadded / 64) * 64;
   const text = dict + ' '.repeat(total - unpadded) + '\n';
@@ -90,7 +95,11 @@ export class NpyWriter {
     if (!Number.isSafeInteger(rows * dims * (dtype === 'f4' ? 4 : 8))) throw new RangeError('NpyWriter.create: array too large');
 
     const { tempPath, handle } = await openAtomicTemp(path, opts.protect ?? []);
-    const header = buildNpyHeader(dtype === 'f4' ? '<f4' : '<f8', rows, dims);
+    const rowShape = opts.rowShape ?? [dims];
+    if (rowShape.reduce((a, b) => a * b, 1) !== dims) {
+      throw new RangeError(`NpyWriter.create: rowShape (${rowShape.join(', ')}) does not hold ${dims} values`);
+    }
+    const header = buildNpyHeader(dtype === 'f4' ? '<f4' : '<f8', [rows, ...rowShape]);
     const writer = new NpyWriter(path, tempPath, rows, dims, dtype, handle, header.length);
     try {
       await writer.writeAll(header, 0);

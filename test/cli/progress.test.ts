@@ -13,7 +13,7 @@ test('not a terminal: plain lines with rows, percent and time, not one per updat
   for (let k = 1; k <= 100; k++) p.update('emb.npy pass 1/2', k * 10, 1000);
   p.done();
   assert.ok(s.lines.length >= 2 && s.lines.length <= 6, String(s.lines.length));
-  assert.match(s.lines[0], /^emb\.npy pass 1\/2: 10\/1000 rows \(1%\), \d+\.\d s\n$/);
+  assert.match(s.lines[0], /^emb\.npy pass 1\/2: 10\/1000 rows \(1%\), \d+\.\d s(, [\d.]+ rows\/s, ETA \d+ s)?\n$/);
   assert.match(s.lines[s.lines.length - 1], /1000\/1000 rows \(100%\)/);
 });
 

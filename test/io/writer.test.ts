@@ -160,6 +160,16 @@ test('bad sizes are programmer errors', async () => {
   await rejects(NpyWriter.create(p, 1, 2, { dtype: 'f2' as 'f4' }), 'dtype');
 });
 
+test('rowShape writes an (n, L, d) array that reads back layer by layer', async () => {
+  const values = ramp(2 * 3 * 4); // 2 rows of 3 layers x 4 dims
+  const p = join(freshDir('rowshape'), 'layers.npy');
+  await writeNpy(p, values, 2, 12, { rowShape: [3, 4] });
+  const back = await readEmbeddings(p, { layer: 1 });
+  assert.equal(back.shape, [2, 3, 4]);
+  check(back.data, [...values.subarray(4, 8), ...values.subarray(16, 20)]);
+  await rejects(NpyWriter.create(p, 2, 12, { rowShape: [5, 4] }), 'rowShape');
+});
+
 test('a larger write goes through the chunked conversion', async () => {
   const [n, d] = [3000, 500]; // 1.5M values: more than one conversion chunk
   const values = new Float64Array(n * d);
