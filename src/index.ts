@@ -9,3 +9,4 @@ export * from './io/index.js';
 export * from './stats/index.js';
 export * from './transforms/index.js';
 export * from './analyze/index.js';
+export * from './extract/index.js';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import * as analyzeCmd from './commands/analyze.js';
+import * as extractCmd from './commands/extract.js';
 import * as mergeCmd from './commands/merge.js';
 import * as statsCmd from './commands/stats.js';
 import * as transformCmd from './commands/transform.js';
@@ -20,7 +21,8 @@ export async function main(args: string[]): Promise<void> {
       .command(transformCmd as never)
       .command(statsCmd as never)
       .command(mergeCmd as never)
-      .demandCommand(1, 'name a command: analyze, transform, stats or merge')
+      .command(extractCmd as never)
+      .demandCommand(1, 'name a command: analyze, transform, stats, merge or extract')
       .strict()
       .version(pkg.version)
       .help()

@@ -94,11 +94,11 @@ export class NpyWriter {
     if (dtype !== 'f4' && dtype !== 'f8') throw new RangeError(`NpyWriter.create: dtype must be 'f4' or 'f8', got ${String(dtype)}`);
     if (!Number.isSafeInteger(rows * dims * (dtype === 'f4' ? 4 : 8))) throw new RangeError('NpyWriter.create: array too large');
 
-    const { tempPath, handle } = await openAtomicTemp(path, opts.protect ?? []);
     const rowShape = opts.rowShape ?? [dims];
     if (rowShape.reduce((a, b) => a * b, 1) !== dims) {
       throw new RangeError(`NpyWriter.create: rowShape (${rowShape.join(', ')}) does not hold ${dims} values`);
     }
+    const { tempPath, handle } = await openAtomicTemp(path, opts.protect ?? []);
     const header = buildNpyHeader(dtype === 'f4' ? '<f4' : '<f8', [rows, ...rowShape]);
     const writer = new NpyWriter(path, tempPath, rows, dims, dtype, handle, header.length);
     try {

@@ -168,6 +168,7 @@ test('rowShape writes an (n, L, d) array that reads back layer by layer', async 
   assert.equal(back.shape, [2, 3, 4]);
   check(back.data, [...values.subarray(4, 8), ...values.subarray(16, 20)]);
   await rejects(NpyWriter.create(p, 2, 12, { rowShape: [5, 4] }), 'rowShape');
+  assert.equal(readdirSync(join(p, '..')), ['layers.npy'], 'a refused create leaves no temp file');
 });
 
 test('a larger write goes through the chunked conversion', async () => {

@@ -1,0 +1,70 @@
+import type { Argv } from 'yargs';
+import { extract, POOLINGS, type Pooling } from '../../index.js';
+import { UsageError } from '../errors.js';
+import { warner } from '../options.js';
+import { Progress } from '../progress.js';
+
+export const command = 'extract';
+export const describe = 'Dump [CLS] / pooler / mean vectors of sentences from a BERT or RoBERTa checkpoint to .npy';
+
+export function builder(y: Argv) {
+  return y
+    .option('model', { type: 'string', demandOption: true, describe: 'Hugging Face model folder, or a model id to download (HF_ENDPOINT, HF_HOME)' })
+    .option('input', { type: 'string', demandOption: true, describe: 'sentences: .txt (one per line), .jsonl (--field), .tsv/.csv (--column)' })
+    .option('out', { type: 'string', demandOption: true, describe: 'output .npy (several poolings: emb.cls.npy, ...); a sidecar emb.json is written beside it' })
+    .option('field', { type: 'string', describe: 'JSONL field holding the sentence (a.b for nested)' })
+    .option('column', { type: 'string', describe: 'TSV/CSV column holding the sentence (name or 0-based index)' })
+    .option('pair-field', { type: 'string', describe: 'field/column of the second sentence of a pair (e.g. MNLI hypothesis)' })
+    .option('pooling', { type: 'string', default: 'cls', describe: 'comma-separated: cls, pooler (dense+tanh over the last [CLS], where IsoBN acts), mean' })
+    .option('layers', { type: 'string', default: '-1', describe: "hidden states: 'all', or comma-separated indices (0 = embeddings, -1 = last)" })
+    .option('max-length', { type: 'number', describe: 'tokens per sentence incl. special tokens (default 128, or fewer if the model has fewer positions); longer ones are truncated and counted' })
+    .option('batch-size', { type: 'number', default: 32, describe: 'sentences per forward pass' })
+    .option('backend', { choices: ['tensorflow', 'wasm', 'cpu'] as const, describe: 'tfjs backend (default: tfjs-node if installed, else wasm, else cpu)' })
+    .option('revision', { type: 'string', default: 'main', describe: 'hub revision (branch, tag or commit) for a model id' })
+    .option('offline', { type: 'boolean', default: false, describe: 'never use the network: the model must be a folder or in the cache' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress or warnings on stderr' })
+    .example('$0 extract --model ./bert-base-cased --input sentences.txt --out emb.npy', '[CLS] vectors of the last layer')
+    .example('$0 extract --model roberta-base --input data.jsonl --field sentence --pooling cls,pooler,mean --layers all --out emb.npy', 'every pooling and layer');
+}
+
+function parseLayers(s: string): number[] | 'all' {
+  if (s.trim() === 'all') return 'all';
+  const parts = s.split(',').map((p) => p.trim());
+  const nums = parts.map(Number);
+  if (parts.some((p) => p === '') || nums.some((x) => !Number.isInteger(x))) {
+    throw new UsageError(`--layers takes 'all' or comma-separated whole numbers, got "${s}"`);
+  }
+  return nums;
+}
+
+export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
+  const poolings = argv.pooling.split(',').map((p) => p.trim()).filter(Boolean) as Pooling[];
+  const bad = poolings.find((p) => !POOLINGS.includes(p));
+  if (bad) throw new UsageError(`unknown pooling "${bad}": choose from ${POOLINGS.join(', ')}`);
+  const progress = new Progress(!argv.quiet, process.stderr, 1000, 'sentences');
+  const warn = warner(argv.quiet);
+  try {
+    const meta = await extract({
+      model: argv.model,
+      input: argv.input,
+      out: argv.out,
+      field: argv.field,
+      column: argv.column,
+      pairField: argv.pairField,
+      poolings,
+      layers: parseLayers(argv.layers),
+      maxLength: argv.maxLength,
+      batchSize: argv.batchSize,
+      backend: argv.backend,
+      hub: { revision: argv.revision, offline: argv.offline || undefined, onProgress: (file, done, total) => progress.update(`download ${file}`, done, total ?? done) },
+      onWarning: warn,
+      onBackend: (b) => { if (!argv.quiet) process.stderr.write(`backend: ${b}\n`); },
+      onProgress: (done, total) => progress.update('extract', done, total),
+    });
+    progress.done();
+    for (const o of meta.outputs) process.stdout.write(`${o.path}: ${o.pooling} (${o.shape.join(' x ')}) float32\n`);
+    process.stdout.write(`${meta.sentences} sentences, ${meta.truncated} truncated, backend ${meta.backend}, model ${meta.model}${meta.commit ? `@${meta.commit.slice(0, 10)}` : ''}\n`);
+  } finally {
+    progress.done();
+  }
+}
