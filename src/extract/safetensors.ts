@@ -7,6 +7,7 @@
 import { endianness } from 'node:os';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ExtractError, type HostTensor } from './types.js';
+import { float16Table } from '../io/dtype.js';
 
 /** One tensor of a safetensors file, located by absolute byte offsets. */
 export interface SafetensorsEntry {
@@ -194,24 +195,6 @@ async function readFully(fh: FileHandle, buf: Uint8Array, position: number, path
   }
 }
 
-let halfTable: Float32Array | null = null;
-
-/** Float value of every one of the 65536 half-precision bit patterns (built once, 256 KiB). */
-function halfToFloatTable(): Float32Array {
-  if (halfTable !== null) return halfTable;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    if (exp === 0) t[h] = sign * mant * 2 ** -24; // zero (signed) and subnormals
-    else if (exp === 31) t[h] = mant === 0 ? sign * Infinity : NaN;
-    else t[h] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
-  }
-  halfTable = t;
-  return t;
-}
-
 /**
  * Reads one tensor and converts it to float32.
  *
@@ -265,7 +248,7 @@ export async function readTensor(entry: SafetensorsEntry): Promise<HostTensor> {
       const bits = new Uint32Array(data.buffer);
       for (let i = 0; i < count; i++) bits[i] = half[i] << 16;
     } else {
-      const table = halfToFloatTable();
+      const table = float16Table();
       for (let i = 0; i < count; i++) data[i] = table[half[i]];
     }
     return { data, shape };

@@ -110,9 +110,10 @@ let halfTable: Float64Array | null = null;
 
 /**
  * All 65536 float16 values, indexed by bit pattern. Node 20 has no Float16Array; a 512 KiB
- * table makes decoding one lookup per element and is exact by construction.
+ * table makes decoding one lookup per element and is exact by construction. Built once, shared by
+ * the .npy reader and the safetensors reader.
  */
-function getHalfTable(): Float64Array {
+export function float16Table(): Float64Array {
   if (halfTable !== null) return halfTable;
   const t = new Float64Array(65536);
   for (let h = 0; h < 65536; h++) {
@@ -131,7 +132,7 @@ function getHalfTable(): Float64Array {
 
 /** Decodes one float16 bit pattern (exported for tests and for callers that need single values). */
 export function halfToNumber(bits: number): number {
-  return getHalfTable()[bits & 0xffff];
+  return float16Table()[bits & 0xffff];
 }
 
 type NumericView = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -177,7 +178,7 @@ export function decodeInto(
   const size = dt.itemsize;
 
   if (dt.kind === 'f' && size === 2) {
-    const table = getHalfTable();
+    const table = float16Table();
     if (dt.native && absOffset % 2 === 0) {
       const bits = new Uint16Array(src.buffer, absOffset, count);
       for (let k = 0, o = outOffset; k < count; k++, o += outStride) out[o] = table[bits[k]];

@@ -361,16 +361,4 @@ export function tempDir(tag = 'extract'): { dir: string; path: (...parts: string
   };
 }
 
-/** Asserts the promise rejects with an Error whose message holds every fragment; returns the error. */
-export async function rejects(promise: Promise<unknown> | (() => Promise<unknown>), ...fragments: string[]): Promise<Error> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (err) {
-    if (!(err instanceof Error)) throw new Error(`rejected with a non-Error: ${String(err)}`);
-    for (const f of fragments) {
-      if (!err.message.includes(f)) throw new Error(`error message ${JSON.stringify(err.message)} lacks ${JSON.stringify(f)}`);
-    }
-    return err;
-  }
-  throw new Error(`expected a rejection mentioning ${fragments.join(', ')}`);
-}
+export { rejects } from '../io/helpers.ts';
