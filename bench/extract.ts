@@ -18,7 +18,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { initBackend, type BackendName } from '../src/extract/backend.ts';
-import { Encoder } from '../src/extract/encoder.ts';
+import { Encoder, type EncodeRequest, type EncodeResult } from '../src/extract/encoder.ts';
+import { openEncoder, defaultThreads } from '../src/extract/runtime.ts';
 import type { Checkpoint, EncoderConfig, HostTensor, LayerWeights, TokenBatch } from '../src/extract/types.ts';
 
 const CONFIG: EncoderConfig = {
@@ -93,12 +94,15 @@ function realisticLengths(n: number, rand: () => number): number[] {
   });
 }
 
-async function run(enc: Encoder, label: string, batches: TokenBatch[]): Promise<void> {
+/** Runs the batches; a thread pool gets them all at once, an in-process encoder one by one. */
+async function run(enc: { encode(b: TokenBatch, r: EncodeRequest): Promise<EncodeResult> }, label: string, batches: TokenBatch[], concurrent = false): Promise<void> {
   const sentences = batches.reduce((a, b) => a + b.batch, 0);
   const real = batches.reduce((a, b) => a + b.mask.reduce((s, m) => s + m, 0), 0);
   const padded = batches.reduce((a, b) => a + b.batch * b.seq, 0);
+  const req: EncodeRequest = { layers: [CONFIG.numLayers], poolings: ['cls', 'pooler', 'mean'] };
   const t0 = performance.now();
-  for (const b of batches) await enc.encode(b, { layers: [CONFIG.numLayers], poolings: ['cls', 'pooler', 'mean'] });
+  if (concurrent) await Promise.all(batches.map((b) => enc.encode(b, req)));
+  else for (const b of batches) await enc.encode(b, req);
   const s = (performance.now() - t0) / 1000;
   console.log(`${label}: ${(sentences / s).toFixed(2)} sentences/s ` +
     `(${sentences} sentences, ${real} tokens, ${padded} with padding, ${s.toFixed(1)} s)`);
@@ -151,6 +155,22 @@ async function main(): Promise<void> {
         bucketed.map((l) => makeBatch(l, rand)));
     } finally {
       enc.dispose();
+    }
+    const threads = defaultThreads(backend);
+    if (backend === 'cpu' || threads < 2) continue;
+    // One backend per worker thread (tfjs-wasm is single-threaded under Node): what `isotropy
+    // extract` does by default. Each thread warms up on its first batch, so it gets a small one.
+    const tp = performance.now();
+    const pool = await openEncoder(ckpt, backend, threads);
+    console.log(`backend=${backend} x${threads} threads: started in ${((performance.now() - tp) / 1000).toFixed(1)} s`);
+    try {
+      await Promise.all(Array.from({ length: threads }, () => pool.encode(makeBatch([16, 16], rand), { layers: [12], poolings: ['cls'] })));
+      await run(pool, `extract bert-base seq=128 batch=32 backend=${backend} threads=${threads}`,
+        Array.from({ length: threads }, () => makeBatch(Array(32).fill(128), rand)), true);
+      await run(pool, `extract bert-base seq=~${mean.toFixed(0)} (sorted by length) batch=32 backend=${backend} threads=${threads}`,
+        bucketed.map((l) => makeBatch(l, rand)), true);
+    } finally {
+      await pool.dispose();
     }
   }
 }

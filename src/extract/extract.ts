@@ -5,7 +5,7 @@ import type { Pooling } from './encoder.js';
 import { resolveModel, type HubOptions } from './hub.js';
 import { readSentences } from './input.js';
 import { loadTokenizer } from './tokenizer.js';
-import { ExtractError } from './types.js';
+import { ExtractError, type Checkpoint } from './types.js';
 
 export const POOLINGS: readonly Pooling[] = ['cls', 'pooler', 'mean'];
 export const EXTRACT_SCHEMA = 'isotropy.extract/v1';
@@ -36,12 +36,14 @@ export interface ExtractOptions {
   batchSize?: number;
   /** tfjs backend; default the fastest that loads (tfjs-node, wasm, cpu) */
   backend?: BackendName;
+  /** encoder threads, each with its own backend and copy of the weights; default: the cores for wasm/cpu, 1 for tfjs-node */
+  threads?: number;
   /** hub settings (revision, offline, endpoint, cache folder) */
   hub?: HubOptions;
   onProgress?: (done: number, total: number) => void;
   onWarning?: (message: string) => void;
-  /** called once the backend is chosen, before the long part */
-  onBackend?: (backend: BackendName) => void;
+  /** called once the backend and thread count are chosen, before the long part */
+  onBackend?: (backend: BackendName, threads: number) => void;
 }
 
 /** What the sidecar `emb.json` holds. */
@@ -63,6 +65,7 @@ export interface ExtractMetadata {
   truncated: number;
   tokenizer: string;
   backend: BackendName;
+  threads: number;
   sentences: number;
   skippedEmpty: number;
   pairs: boolean;
@@ -96,8 +99,9 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ExtractError(`--batch-size must be a whole number >= 1, got ${batchSize}`);
 
   const resolved = await resolveModel(opts.model, opts.hub);
-  const ckpt = await loadCheckpoint(resolved.folder);
+  let ckpt: Checkpoint | null = await loadCheckpoint(resolved.folder);
   const cfg = ckpt.config;
+  const weightDtypes = ckpt.dtypes;
   const positions = cfg.modelType === 'roberta' ? cfg.maxPositions - cfg.padTokenId - 1 : cfg.maxPositions;
   const maxLength = opts.maxLength ?? Math.min(128, positions);
   if (!Number.isInteger(maxLength) || maxLength > positions) {
@@ -109,10 +113,13 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
   if (input.skippedEmpty) opts.onWarning?.(`${opts.input}: skipped ${input.skippedEmpty} empty line(s)`);
 
   // tfjs loads only here, so that `isotropy analyze` and friends start without it.
-  const { initBackend, Encoder } = await import('./runtime.js');
+  const { initBackend, openEncoder, defaultThreads } = await import('./runtime.js');
   const backend = await initBackend(opts.backend);
-  opts.onBackend?.(backend);
-  const encoder = Encoder.create(ckpt);
+  const threads = opts.threads ?? defaultThreads(backend);
+  if (!Number.isInteger(threads) || threads < 1) throw new ExtractError(`--threads must be a whole number >= 1, got ${threads}`);
+  opts.onBackend?.(backend, threads);
+  const encoder = await openEncoder(ckpt, backend, threads);
+  ckpt = null; // the encoder (or its threads) hold the weights now; let the host copy go
   const n = input.sentences.length;
   const d = cfg.hiddenSize;
   const paths = outputPaths(opts.out, poolings);
@@ -121,6 +128,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
   const shapeOf = (p: Pooling) => (layerCount(p) === 1 ? [n, d] : [n, layerCount(p), d]);
   const writers = new Map<Pooling, NpyWriter>();
   let truncated = 0;
+  let done = 0;
   try {
     for (const p of poolings) {
       writers.set(p, await NpyWriter.create(paths.npy.get(p)!, n, layerCount(p) * d, { dtype: 'f4', protect: [opts.input], rowShape: shapeOf(p).slice(1) }));
@@ -132,19 +140,24 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
       for (let i = start; i < end; i++) lengths.set(i, tokenizer.encode(input.sentences[i], input.pairs?.[i]).ids.length);
       const order = [...lengths.keys()].sort((a, b) => lengths.get(a)! - lengths.get(b)! || a - b);
       const chunk = new Map<Pooling, Float32Array>(poolings.map((p) => [p, new Float32Array((end - start) * layerCount(p) * d)]));
+      // Every batch of the window is in flight at once, so all encoder threads stay busy.
+      const jobs: Array<Promise<void>> = [];
       for (let b = 0; b < order.length; b += batchSize) {
         const idx = order.slice(b, b + batchSize);
         const batch = tokenizer.encodeBatch(idx.map((i) => input.sentences[i]), input.pairs ? idx.map((i) => input.pairs![i]) : undefined, maxLength);
         truncated += batch.truncated;
-        const result = await encoder.encode(batch, { layers: layerPoolings ? layers : [], poolings });
-        for (const p of poolings) {
-          const row = layerCount(p) * d;
-          const got = result.pooled.get(p)!.data;
-          const dst = chunk.get(p)!;
-          idx.forEach((i, k) => dst.set(got.subarray(k * row, (k + 1) * row), (i - start) * row));
-        }
-        opts.onProgress?.(start + Math.min(b + batchSize, order.length), n);
+        jobs.push(encoder.encode(batch, { layers: layerPoolings ? layers : [], poolings }).then((result) => {
+          for (const p of poolings) {
+            const row = layerCount(p) * d;
+            const got = result.pooled.get(p)!.data;
+            const dst = chunk.get(p)!;
+            idx.forEach((i, k) => dst.set(got.subarray(k * row, (k + 1) * row), (i - start) * row));
+          }
+          done += idx.length;
+          opts.onProgress?.(done, n);
+        }));
       }
+      await Promise.all(jobs);
       for (const p of poolings) await writers.get(p)!.write(chunk.get(p)!, end - start);
     }
     for (const w of writers.values()) await w.commit();
@@ -152,7 +165,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
     await Promise.all([...writers.values()].map((w) => w.abort()));
     throw err;
   } finally {
-    encoder.dispose();
+    await encoder.dispose();
   }
   if (truncated) opts.onWarning?.(`${truncated} of ${n} sentence(s) were longer than --max-length ${maxLength} tokens and were truncated`);
 
@@ -166,7 +179,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
     modelType: cfg.modelType,
     hiddenSize: d,
     numLayers: cfg.numLayers,
-    weightDtypes: ckpt.dtypes,
+    weightDtypes,
     poolings,
     layers,
     maxLength,
@@ -174,6 +187,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
     truncated,
     tokenizer: tokenizer.kind,
     backend,
+    threads,
     sentences: n,
     skippedEmpty: input.skippedEmpty,
     pairs: input.pairs !== undefined,

@@ -20,6 +20,7 @@ export function builder(y: Argv) {
     .option('max-length', { type: 'number', describe: 'tokens per sentence incl. special tokens (default 128, or fewer if the model has fewer positions); longer ones are truncated and counted' })
     .option('batch-size', { type: 'number', default: 32, describe: 'sentences per forward pass' })
     .option('backend', { choices: ['tensorflow', 'wasm', 'cpu'] as const, describe: 'tfjs backend (default: tfjs-node if installed, else wasm, else cpu)' })
+    .option('threads', { type: 'number', describe: 'encoder threads (default: the cores for wasm/cpu, 1 for tfjs-node)' })
     .option('revision', { type: 'string', default: 'main', describe: 'hub revision (branch, tag or commit) for a model id' })
     .option('offline', { type: 'boolean', default: false, describe: 'never use the network: the model must be a folder or in the cache' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress or warnings on stderr' })
@@ -56,14 +57,15 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       maxLength: argv.maxLength,
       batchSize: argv.batchSize,
       backend: argv.backend,
+      threads: argv.threads,
       hub: { revision: argv.revision, offline: argv.offline || undefined, onProgress: (file, done, total) => progress.update(`download ${file}`, done, total ?? done) },
       onWarning: warn,
-      onBackend: (b) => { if (!argv.quiet) process.stderr.write(`backend: ${b}\n`); },
+      onBackend: (b, threads) => { if (!argv.quiet) process.stderr.write(`backend: ${b}, ${threads} thread(s)\n`); },
       onProgress: (done, total) => progress.update('extract', done, total),
     });
     progress.done();
     for (const o of meta.outputs) process.stdout.write(`${o.path}: ${o.pooling} (${o.shape.join(' x ')}) float32\n`);
-    process.stdout.write(`${meta.sentences} sentences, ${meta.truncated} truncated, backend ${meta.backend}, model ${meta.model}${meta.commit ? `@${meta.commit.slice(0, 10)}` : ''}\n`);
+    process.stdout.write(`${meta.sentences} sentences, ${meta.truncated} truncated, backend ${meta.backend} x${meta.threads}, model ${meta.model}${meta.commit ? `@${meta.commit.slice(0, 10)}` : ''}\n`);
   } finally {
     progress.done();
   }
