@@ -107,6 +107,10 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
   if (!Number.isInteger(maxLength) || maxLength > positions) {
     throw new ExtractError(`--max-length ${maxLength} is more than the ${positions} positions ${opts.model} has: use at most ${positions}`);
   }
+  if (poolings.includes('pooler') && !(ckpt.weights.poolerW && ckpt.weights.poolerB)) {
+    // roberta-base, for one, ships without them; transformers would fill in random ones.
+    throw new ExtractError(`${opts.model}: the checkpoint has no pooler weights (pooler.dense.*), so its pooler output is undefined: use --pooling cls or mean`);
+  }
   const layers = resolveLayers(opts.layers ?? [-1], cfg.numLayers);
   const tokenizer = await loadTokenizer(resolved.folder, cfg.modelType);
   const input = await readSentences(opts.input, { field: opts.field, column: opts.column, pairField: opts.pairField });

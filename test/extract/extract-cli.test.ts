@@ -191,6 +191,17 @@ test('bad models and inputs: one line, exit 2, no output files', () => {
   writeFileSync(join(gpt, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
   bad(['--model', gpt, '--input', input, '--out', out], /unsupported model_type 'gpt2'/);
 
+  const noPooler = join(tmp.dir, 'no-pooler');
+  mkdirSync(noPooler);
+  for (const f of readdirSync(ROBERTA)) copyFileSync(join(ROBERTA, f), join(noPooler, f));
+  const st = readFileSync(join(ROBERTA, 'model.safetensors'));
+  const headerLen = Number(st.readBigUInt64LE(0));
+  const header = JSON.parse(st.subarray(8, 8 + headerLen).toString('utf8'));
+  for (const k of Object.keys(header)) if (k.includes('pooler')) header[k.replace('pooler', 'poolex')] = header[k], delete header[k];
+  const text = Buffer.from(JSON.stringify(header).padEnd(headerLen, ' '));
+  writeFileSync(join(noPooler, 'model.safetensors'), Buffer.concat([st.subarray(0, 8), text, st.subarray(8 + headerLen)]));
+  bad(['--model', noPooler, '--input', input, '--out', out, '--pooling', 'cls,pooler'], /no pooler weights .*use --pooling cls or mean/);
+
   const corrupt = join(tmp.dir, 'corrupt');
   mkdirSync(corrupt);
   for (const f of readdirSync(BERT)) copyFileSync(join(BERT, f), join(corrupt, f));
