@@ -9,7 +9,7 @@
  * backend, whose transposing matMul variants are several times slower.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ExtractError, type Checkpoint, type EncoderConfig, type HostTensor, type TokenBatch } from './types.js';
+import { ExtractError, maxSequenceLength, type Checkpoint, type EncoderConfig, type HostTensor, type TokenBatch } from './types.js';
 
 /**
  * How one vector is drawn from a sentence's token states.
@@ -185,14 +185,9 @@ export class Encoder {
     return this.pooler !== undefined;
   }
 
-  /**
-   * The longest sequence (special tokens included) the position table allows: `maxPositions` for
-   * BERT; `maxPositions - padTokenId - 1` for RoBERTa, whose positions start after padding_idx
-   * (512 for roberta-base's 514 entries).
-   */
+  /** The longest sequence (special tokens included) the position table allows ({@link maxSequenceLength}). */
   get maxSequence(): number {
-    const c = this.config;
-    return c.modelType === 'roberta' ? c.maxPositions - c.padTokenId - 1 : c.maxPositions;
+    return maxSequenceLength(this.config);
   }
 
   /**

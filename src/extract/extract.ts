@@ -5,7 +5,7 @@ import type { Pooling } from './encoder.js';
 import { resolveModel, type HubOptions } from './hub.js';
 import { readSentences } from './input.js';
 import { loadTokenizer } from './tokenizer.js';
-import { ExtractError, type Checkpoint } from './types.js';
+import { ExtractError, maxSequenceLength, type Checkpoint } from './types.js';
 
 export const POOLINGS: readonly Pooling[] = ['cls', 'pooler', 'mean'];
 export const EXTRACT_SCHEMA = 'isotropy.extract/v1';
@@ -102,7 +102,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractMetadata> {
   let ckpt: Checkpoint | null = await loadCheckpoint(resolved.folder);
   const cfg = ckpt.config;
   const weightDtypes = ckpt.dtypes;
-  const positions = cfg.modelType === 'roberta' ? cfg.maxPositions - cfg.padTokenId - 1 : cfg.maxPositions;
+  const positions = maxSequenceLength(cfg);
   const maxLength = opts.maxLength ?? Math.min(128, positions);
   if (!Number.isInteger(maxLength) || maxLength > positions) {
     throw new ExtractError(`--max-length ${maxLength} is more than the ${positions} positions ${opts.model} has: use at most ${positions}`);

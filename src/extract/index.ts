@@ -1,4 +1,4 @@
-export { ExtractError, type Checkpoint, type EncoderConfig, type EncoderWeights, type HostTensor, type LayerWeights, type TokenBatch } from './types.js';
+export { ExtractError, maxSequenceLength, type Checkpoint, type EncoderConfig, type EncoderWeights, type HostTensor, type LayerWeights, type TokenBatch } from './types.js';
 export { extract, outputPaths, resolveLayers, POOLINGS, EXTRACT_SCHEMA, type ExtractOptions, type ExtractMetadata } from './extract.js';
 export { loadCheckpoint, parseConfig } from './checkpoint.js';
 export { readSafetensorsIndex, readTensor, type SafetensorsEntry } from './safetensors.js';

@@ -37,6 +37,15 @@ export interface EncoderConfig {
   padTokenId: number;
 }
 
+/**
+ * The longest sequence (special tokens included) a model's position table allows: `maxPositions`
+ * for BERT; `maxPositions - padTokenId - 1` for RoBERTa, whose positions start after padding_idx
+ * (512 for roberta-base's 514 entries).
+ */
+export function maxSequenceLength(c: EncoderConfig): number {
+  return c.modelType === 'roberta' ? c.maxPositions - c.padTokenId - 1 : c.maxPositions;
+}
+
 /** A dense float32 tensor, row-major; for HF Linear weights shape is [out, in]. */
 export interface HostTensor {
   data: Float32Array;

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { extract, POOLINGS, type Pooling } from '../../index.js';
+import { extract, type Pooling } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { warner } from '../options.js';
 import { Progress } from '../progress.js';
@@ -39,9 +39,8 @@ function parseLayers(s: string): number[] | 'all' {
 }
 
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
+  // extract() checks the names (one message for the CLI and the API).
   const poolings = argv.pooling.split(',').map((p) => p.trim()).filter(Boolean) as Pooling[];
-  const bad = poolings.find((p) => !POOLINGS.includes(p));
-  if (bad) throw new UsageError(`unknown pooling "${bad}": choose from ${POOLINGS.join(', ')}`);
   const progress = new Progress(!argv.quiet, process.stderr, 1000, 'sentences');
   const warn = warner(argv.quiet);
   try {
