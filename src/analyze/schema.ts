@@ -39,9 +39,67 @@ export interface TransformResult extends MomentMetrics {
   params?: Record<string, number>;
 }
 
+/** Histogram with `counts[k]` values in `[edges[k], edges[k + 1])` (the last bin closed). */
+export interface Histogram {
+  edges: number[];
+  counts: number[];
+}
+
+/**
+ * A square matrix of values in [0, 1] as an 8-bit raster: byte `round(255 v)` per entry, row-major,
+ * base64. Compact enough for d = 1024 in JSON, exact enough for a colour scale.
+ */
+export interface UnitRaster {
+  dims: number;
+  encoding: 'u8-base64';
+  data: string;
+}
+
+/**
+ * The per-dimension arrays the report draws for one input under one transform (the same `input`
+ * and `transform` as the matching entry of `results`). Not needed for the metrics themselves.
+ */
+export interface ViewDiagnostics {
+  input: number;
+  transform: 'none' | TransformName;
+  /** per-dimension biased std s_i of the view (length d' of the view) */
+  std: number[];
+  /**
+   * IsoBN's ingredients (isobn, isobn-running): the stds s_i and gamma_i = mean_j rho_ij^2 it used;
+   * its factors a_i are the result's `scale`
+   */
+  isobn?: { std: number[]; gamma: number[] };
+  /** off-diagonal Pearson correlations rho_ij, i < j, constant dims left out: 40 bins over [-1, 1] */
+  corrHistogram: Histogram;
+  /**
+   * |rho_ij| of the view; null when the view's transform is a per-dimension rescaling (IsoBN,
+   * standardize), which leaves every correlation as it was: the input's raster applies
+   */
+  corrAbs: UnitRaster | null;
+  /**
+   * The sampled rows in this view, centred and projected on its top two principal axes
+   * (units of the view); `variance` is the fraction of the total variance each axis carries
+   */
+  pca: { x: number[]; y: number[]; variance: [number, number] };
+}
+
+/** Which rows the PCA scatter shows: a seeded uniform sample without replacement. */
+export interface SampleInfo {
+  input: number;
+  /** rows in the sample (at most the requested size; fewer when the input is smaller) */
+  rows: number;
+  seed: number;
+}
+
 /** What `isotropy analyze --json` prints. */
 export interface Analysis {
   schema: typeof ANALYSIS_SCHEMA;
   inputs: InputInfo[];
   results: TransformResult[];
+  /** arrays for the report, one per result in the same order; absent when not computed */
+  diagnostics?: ViewDiagnostics[];
+  /** the PCA sample of each input */
+  samples?: SampleInfo[];
+  /** the tool that made it, and when */
+  tool?: { name: string; version: string; date: string };
 }
