@@ -23,6 +23,10 @@ export interface InputInfo {
   zeroRows: number;
   /** shard files merged into this input (`isotropy merge`) */
   shards?: string[];
+  /** sha256 of the file's bytes, hex (absent for in-memory sources) */
+  sha256?: string;
+  /** the name the report shows (`--label`); default: the file name */
+  label?: string;
 }
 
 /** The metrics of one input under one transform ("none" = the input as it is). */
