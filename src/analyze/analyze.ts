@@ -4,7 +4,10 @@ import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
+import { withEighSolver } from '../linalg/index.js';
 import { firstPass } from './first-pass.js';
+import { Kernels } from './kernels.js';
+import type { PassRunner } from './pass-runner.js';
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type TransformResult } from './schema.js';
 import { secondPass } from './second-pass.js';
 
@@ -32,6 +35,10 @@ export interface AnalyzeOptions extends TransformParams {
   onProgress?: (p: AnalyzeProgress) => void;
   /** called with each warning (constant dimensions, n < d, ...); default: ignored */
   onWarning?: (message: string) => void;
+  /** kernel backend: auto (default), native, wasm, tfjs-node, js; see `analysis.backend` */
+  backend?: string;
+  /** compute threads for the wasm and js backends; default: the machine's cores */
+  threads?: number;
 }
 
 /**
@@ -47,34 +54,42 @@ export interface AnalyzeOptions extends TransformParams {
 export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const names = parseTransforms(opts.transforms ?? 'isobn');
   const analysis: Analysis = { schema: ANALYSIS_SCHEMA, inputs: [], results: [] };
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i];
-    const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
-    try {
-      const one = await analyzeSource(source, i, names, opts);
-      analysis.inputs.push(one.info);
-      analysis.results.push(...one.results);
-    } finally {
-      if (typeof input === 'string') await source.close();
+  const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
+  try {
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
+      try {
+        const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows);
+        const one = await withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, runner));
+        analysis.inputs.push(one.info);
+        analysis.results.push(...one.results);
+      } finally {
+        if (typeof input === 'string') await source.close();
+      }
     }
+  } finally {
+    await kernels.close();
   }
+  const backend = kernels.info();
+  if (backend) analysis.backend = backend;
   return analysis;
 }
 
-async function analyzeSource(source: EmbeddingSource, index: number, names: TransformName[], opts: AnalyzeOptions) {
+async function analyzeSource(source: EmbeddingSource, index: number, names: TransformName[], opts: AnalyzeOptions, runner: PassRunner) {
   const warn = (m: string) => opts.onWarning?.(`${source.path}: ${m}`);
   for (const note of source.notes) warn(note);
 
   const progress = (pass: 1 | 2) => (rowsDone: number) =>
     opts.onProgress?.({ input: index, path: source.path, pass, rowsDone, rowsTotal: source.rows });
-  const { acc, ordered } = await firstPass(source, names, { ...opts, onRows: progress(1) });
+  const { acc, ordered } = await firstPass(source, names, { ...opts, onRows: progress(1), runner });
 
   const analysed = analyzeAccumulator(acc, names, opts, { ordered, label: source.path });
   analysed.warnings.forEach((w) => warn(w));
 
   if (!opts.onePass) {
     const views = [{ map: null, moments: analysed.base, cosine: false }, ...analysed.fitted.map((f, k) => ({ map: f.map, moments: analysed.moments[k], cosine: true }))];
-    const second = await secondPass(source, views, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2) });
+    const second = await secondPass(source, views, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
     analysed.results.forEach((r, k) => {
       r.partitionIsotropy = second[k].partitionIsotropy;
       if (k > 0) r.avgCosine = second[k].avgCosine;

@@ -1,6 +1,8 @@
 import type { EmbeddingSource } from '../io/index.js';
-import { StatsAccumulator, StatsError } from '../stats/index.js';
+import { StatsAccumulator, StatsError, finiteRows } from '../stats/index.js';
 import { needsOrderedRows, startOrderedFit, type RunningIsoBN, type TransformName, type TransformParams } from '../transforms/index.js';
+import { PassRunner } from './pass-runner.js';
+import { partialAccumulator, type FirstPartial } from './pass-session.js';
 
 /** What the first read of a source yields. */
 export interface FirstPass {
@@ -12,27 +14,48 @@ export interface FirstPass {
 /**
  * Reads a source once: sufficient statistics for every metric, and the ordered-rows estimators of
  * the requested transforms, fed with exactly the rows the statistics kept.
+ *
+ * This thread reads, checks every row for NaN/Inf (so the first bad row is named by its index in
+ * the file, whatever the threads) and feeds the ordered estimators in order; the co-moments and
+ * the other sums are computed by `opts.runner` (worker threads or inline; default: the TypeScript
+ * kernels on this thread) and merged here in float64.
  * Data errors are rethrown with the source's path in front.
  */
 export async function firstPass(
   source: EmbeddingSource,
   names: readonly TransformName[],
-  opts: TransformParams & { dropNonfinite?: boolean; blockRows?: number; onRows?: (done: number) => void },
+  opts: TransformParams & { dropNonfinite?: boolean; blockRows?: number; onRows?: (done: number) => void; runner?: PassRunner },
 ): Promise<FirstPass> {
-  const acc = new StatsAccumulator(source.dims);
+  const d = source.dims;
   const ordered = new Map<TransformName, RunningIsoBN>();
-  for (const name of names.filter(needsOrderedRows)) ordered.set(name, startOrderedFit(name, source.dims, opts)!);
-  for await (const block of source.blocks({ blockRows: opts.blockRows })) {
-    let clean;
-    try {
-      clean = acc.push(block.data, block.rows, { dropNonfinite: opts.dropNonfinite });
-    } catch (e) {
-      if (e instanceof StatsError) throw new StatsError(`${source.path}: ${e.message}`);
-      throw e;
+  for (const name of names.filter(needsOrderedRows)) ordered.set(name, startOrderedFit(name, d, opts)!);
+  const runner = opts.runner ?? (await PassRunner.start('js', 1));
+  let dropped = 0;
+  let parts: FirstPartial[];
+  try {
+    runner.begin({ kind: 'first', dims: d });
+    for await (const block of source.blocks({ blockRows: opts.blockRows })) {
+      let clean;
+      try {
+        if (block.data.length < block.rows * d) throw new StatsError(`block holds ${block.data.length} values, expected ${block.rows} x ${d}`);
+        clean = finiteRows(block.data, block.rows, d, block.start, opts.dropNonfinite ?? false);
+      } catch (e) {
+        if (e instanceof StatsError) throw new StatsError(`${source.path}: ${e.message}`);
+        throw e;
+      }
+      dropped += clean.dropped;
+      for (const est of ordered.values()) est.push(clean.data, clean.rows);
+      if (clean.rows > 0) await runner.push(clean.data, clean.rows);
+      opts.onRows?.(block.start + block.rows);
     }
-    for (const est of ordered.values()) est.push(clean.data, clean.rows);
-    opts.onRows?.(block.start + block.rows);
+    parts = (await runner.end()) as FirstPartial[];
+  } finally {
+    if (!opts.runner) await runner.close();
   }
+  const acc = new StatsAccumulator(d);
+  acc.seen = dropped;
+  acc.nonfiniteRows = dropped;
+  for (const p of parts) acc.merge(partialAccumulator(p, d));
   acc.sources = [{ path: source.path, rows: source.rows, dtype: source.dtype, layer: source.layer }];
   return { acc, ordered };
 }

@@ -106,4 +106,6 @@ export interface Analysis {
   samples?: SampleInfo[];
   /** the tool that made it, and when */
   tool?: { name: string; version: string; date: string };
+  /** the kernels that computed it (for the largest input): backend name, compute threads, library */
+  backend?: { name: string; threads: number; detail?: string };
 }

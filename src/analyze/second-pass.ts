@@ -2,6 +2,8 @@ import type { EmbeddingSource } from '../io/index.js';
 import { eigh, matmul } from '../linalg/index.js';
 import { PartitionSums, avgCosine, finiteRows, partitionIsotropy, secondMoment, type Moments } from '../stats/index.js';
 import type { AffineMap } from '../transforms/index.js';
+import { PassRunner } from './pass-runner.js';
+import type { ProjectionPlan, SecondPartial } from './pass-session.js';
 
 /** One view of the rows in the second pass: the input itself (no map) or a transform of it. */
 export interface PassView {
@@ -22,15 +24,48 @@ export interface SecondPassResult {
  * For a view with map x -> (x - t) A and eigenvectors V of its second moment W'^T W' (derived from
  * the moments, no reading needed), the projections `w' V = x (A V) - t (A V)` give both measures:
  * the c . w' of Z(c) for c = +-v_k, and, since V is orthogonal, |w'| and sum_i w'_i / |w'_i| in the
- * V basis. One d x d' product per view and block, the transformed rows are never formed.
+ * V basis. The views' d x d' matrices sit side by side, so each block takes one product for all
+ * of them (on `opts.runner`'s kernels; default the TypeScript ones on this thread); the transformed
+ * rows are never formed.
  */
 export async function secondPass(
   source: EmbeddingSource,
   views: PassView[],
-  opts: { dropNonfinite: boolean; blockRows?: number; onRows?: (done: number) => void },
+  opts: { dropNonfinite: boolean; blockRows?: number; onRows?: (done: number) => void; runner?: PassRunner },
 ): Promise<SecondPassResult[]> {
-  const d = source.dims;
-  const plans = views.map((v) => {
+  const plan = projectionPlan(source.dims, views);
+  const runner = opts.runner ?? (await PassRunner.start('js', 1));
+  let parts: SecondPartial[];
+  try {
+    runner.begin({ kind: 'second', plan });
+    let done = 0;
+    for await (const block of source.blocks({ blockRows: opts.blockRows })) {
+      const { data, rows } = finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite);
+      if (rows > 0) await runner.push(data, rows);
+      done += block.rows;
+      opts.onRows?.(done);
+    }
+    parts = (await runner.end()) as SecondPartial[];
+  } finally {
+    if (!opts.runner) await runner.close();
+  }
+  return plan.views.map((v, k) => {
+    const sums = new PartitionSums(v.e);
+    const unit = new Float64Array(v.e);
+    let nonzero = 0;
+    for (const p of parts) {
+      const part = p.views[k];
+      sums.merge(part.sums);
+      if (v.cosine) for (let c = 0; c < v.e; c++) unit[c] += part.unit[c];
+      nonzero += part.nonzero;
+    }
+    return { partitionIsotropy: partitionIsotropy(sums.logZ()), avgCosine: v.cosine ? avgCosine(unit, nonzero) : null };
+  });
+}
+
+/** Every view's `d x e` matrix A V and shift -t A V, side by side; centred on the raw rows' mean. */
+function projectionPlan(d: number, views: PassView[]): ProjectionPlan {
+  const parts = views.map((v) => {
     const e = v.moments.dims;
     const vecs = eigh(secondMoment(v.moments), e, { vectors: true }).vectors!;
     let dir: Float64Array;
@@ -43,33 +78,21 @@ export async function secondPass(
       dir = matmul(v.map.matrix, d, e, vecs, e);
       offset = matmul(v.map.shift, 1, d, dir, e);
     }
-    return { e, dir, offset, sums: new PartitionSums(e), unit: new Float64Array(e), nonzero: 0, cosine: v.cosine };
+    return { e, dir, offset, cosine: v.cosine };
   });
-  let done = 0;
-  for await (const block of source.blocks({ blockRows: opts.blockRows })) {
-    const { data, rows } = finiteRows(block.data, block.rows, d, block.start, opts.dropNonfinite);
-    for (const p of plans) {
-      const proj = matmul(data, rows, d, p.dir, p.e);
-      if (p.offset) {
-        for (let r = 0; r < rows; r++) for (let c = 0; c < p.e; c++) proj[r * p.e + c] -= p.offset[c];
-      }
-      p.sums.add(proj, rows);
-      if (!p.cosine) continue;
-      for (let r = 0; r < rows; r++) {
-        const o = r * p.e;
-        let ss = 0;
-        for (let c = 0; c < p.e; c++) ss += proj[o + c] * proj[o + c];
-        if (ss === 0) continue;
-        p.nonzero++;
-        const inv = 1 / Math.sqrt(ss);
-        for (let c = 0; c < p.e; c++) p.unit[c] += proj[o + c] * inv;
-      }
-    }
-    done += block.rows;
-    opts.onRows?.(done);
-  }
-  return plans.map((p) => ({
-    partitionIsotropy: partitionIsotropy(p.sums.logZ()),
-    avgCosine: p.cosine ? avgCosine(p.unit, p.nonzero) : null,
-  }));
+  const cols = parts.reduce((s, p) => s + p.e, 0);
+  const dir = new Float64Array(d * cols);
+  const bias = new Float64Array(cols);
+  let at = 0;
+  const planViews = parts.map((p) => {
+    for (let i = 0; i < d; i++) dir.set(p.dir.subarray(i * p.e, (i + 1) * p.e), i * cols + at);
+    if (p.offset) for (let j = 0; j < p.e; j++) bias[at + j] = -p.offset[j];
+    const v = { offset: at, e: p.e, cosine: p.cosine };
+    at += p.e;
+    return v;
+  });
+  // The untransformed view's moments hold the mean of the rows as read.
+  const raw = views.find((v) => !v.map);
+  const center = raw ? Float64Array.from(raw.moments.mean) : new Float64Array(d);
+  return { dims: d, cols, dir, bias, center, views: planViews };
 }

@@ -28,6 +28,9 @@ export interface StatsJSON {
   sources: StatsSource[];
 }
 
+/** A co-moment kernel: `out[i][j] += sum_r x[r][i] x[r][j]` for i <= j (linalg's addGramUpper or a backend's). */
+export type GramKernel = (x: Float64Array, rows: number, dims: number, out: Float64Array) => void;
+
 export const STATS_SCHEMA = 'isotropy.stats/v1';
 
 /**
@@ -57,6 +60,8 @@ export class StatsAccumulator {
   readonly min: Float64Array;
   readonly max: Float64Array;
   sources: StatsSource[] = [];
+  private xcBuf = new Float64Array(0);
+  private bmBuf = new Float64Array(0);
 
   constructor(readonly dims: number) {
     if (!Number.isInteger(dims) || dims <= 0) throw new StatsError(`dims must be a positive integer, got ${dims}`);
@@ -78,13 +83,37 @@ export class StatsAccumulator {
     const d = this.dims;
     if (data.length < rows * d) throw new StatsError(`block holds ${data.length} values, expected ${rows} x ${d}`);
     const clean = finiteRows(data, rows, d, this.seen, opts.dropNonfinite ?? false);
-    this.seen += rows;
+    this.seen += clean.dropped;
     this.nonfiniteRows += clean.dropped;
-    const b = clean.rows;
-    if (b === 0) return clean;
-    const x = clean.data;
+    this.addFinite(clean.data, clean.rows);
+    return clean;
+  }
 
+  /**
+   * The hot part of {@link push}: adds `rows x dims` rows the caller has checked to be finite
+   * (worker threads get blocks the reading thread has already checked). Each chunk of at most
+   * `chunkRows` rows is centred on its own mean and its co-moments go through `gram`, then merge
+   * in float64; float32 kernels need short chunks to stay accurate.
+   *
+   * @param gram       co-moment kernel (`out += X^T X`, upper triangle); default the TypeScript one
+   * @param chunkRows  most rows per `gram` call; default all rows at once
+   */
+  addFinite(x: Float64Array, rows: number, gram: GramKernel = addGramUpper, chunkRows = Infinity): void {
+    const d = this.dims;
+    if (x.length < rows * d) throw new StatsError(`block holds ${x.length} values, expected ${rows} x ${d}`);
+    const step = Math.max(1, Math.min(rows, chunkRows));
+    for (let r0 = 0; r0 < rows; r0 += step) {
+      const b = Math.min(step, rows - r0);
+      this.addChunk(x.subarray(r0 * d, (r0 + b) * d), b, gram);
+    }
+  }
+
+  private addChunk(x: Float64Array, b: number, gram: GramKernel): void {
+    const d = this.dims;
+    this.seen += b;
+    const min = this.min, max = this.max, unit = this.unitSum;
     const bm = new Float64Array(d);
+    let zero = 0;
     for (let r = 0; r < b; r++) {
       const o = r * d;
       let ss = 0;
@@ -92,23 +121,26 @@ export class StatsAccumulator {
         const v = x[o + c];
         bm[c] += v;
         ss += v * v;
-        if (v < this.min[c]) this.min[c] = v;
-        if (v > this.max[c]) this.max[c] = v;
+        if (v < min[c]) min[c] = v;
+        if (v > max[c]) max[c] = v;
       }
-      if (ss === 0) { this.zeroRows++; continue; }
+      if (ss === 0) { zero++; continue; }
       const inv = 1 / Math.sqrt(ss);
-      for (let c = 0; c < d; c++) this.unitSum[c] += x[o + c] * inv;
+      for (let c = 0; c < d; c++) unit[c] += x[o + c] * inv;
     }
+    this.zeroRows += zero;
     for (let c = 0; c < d; c++) bm[c] /= b;
-    const xc = new Float64Array(b * d);
+    // Scratch buffers are kept between chunks: d x d doubles per chunk would churn the GC.
+    if (this.xcBuf.length < b * d) this.xcBuf = new Float64Array(b * d);
+    const xc = this.xcBuf;
     for (let r = 0; r < b; r++) {
       const o = r * d;
       for (let c = 0; c < d; c++) xc[o + c] = x[o + c] - bm[c];
     }
-    const bM = new Float64Array(d * d);
-    addGramUpper(xc, b, d, bM);
-    this.combine(b, bm, bM);
-    return clean;
+    if (this.bmBuf.length !== d * d) this.bmBuf = new Float64Array(d * d);
+    else this.bmBuf.fill(0);
+    gram(xc.length === b * d ? xc : xc.subarray(0, b * d), b, d, this.bmBuf);
+    this.combine(b, bm, this.bmBuf);
   }
 
   /** Adds the statistics of a disjoint set of rows (another shard); `other` is left unchanged. */

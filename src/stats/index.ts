@@ -1,4 +1,4 @@
-export { StatsAccumulator, STATS_SCHEMA, type StatsJSON, type StatsSource } from './accumulator.js';
+export { StatsAccumulator, STATS_SCHEMA, type GramKernel, type StatsJSON, type StatsSource } from './accumulator.js';
 export { StatsError, NonFiniteRowError } from './errors.js';
 export { finiteRows, type FiniteRows } from './finite.js';
 export { dimStds, stdSummary, type StdSummary } from './std.js';
@@ -6,5 +6,5 @@ export { correlationMatrix, correlationSummary, type CorrSummary } from './corre
 export { spectrumSummary, type SpectrumSummary } from './spectrum.js';
 export { isoScore } from './iso-score.js';
 export { avgCosine } from './avg-cosine.js';
-export { PartitionSums, partitionIsotropy } from './partition-isotropy.js';
+export { PartitionSums, partitionIsotropy, type PartitionSumsState } from './partition-isotropy.js';
 export { momentsOf, momentMetrics, negligibleVarianceMask, secondMoment, type Moments, type MomentMetrics } from './moments.js';

@@ -1,7 +1,17 @@
+import { expNonPositive } from './fast-exp.js';
+
+/** The state of a {@link PartitionSums}, as plain arrays (to send between threads). */
+export interface PartitionSumsState {
+  maxPos: Float64Array;
+  maxNeg: Float64Array;
+  sumPos: Float64Array;
+  sumNeg: Float64Array;
+}
+
 /**
  * Streaming log-partition sums for the isotropy measure I(W) of Mu & Viswanath (ICLR 2018):
  * `Z(c) = sum_i exp(c . w_i)` for the directions `+v_k` and `-v_k`, kept as log-sum-exp so that
- * large projections do not overflow.
+ * large projections do not overflow. Sums of disjoint row sets {@link merge}.
  */
 export class PartitionSums {
   private readonly maxPos: Float64Array;
@@ -18,30 +28,58 @@ export class PartitionSums {
     this.sumNeg = new Float64Array(k);
   }
 
-  /** Adds a block of projections `proj[r * k + j] = v_j . w_r`, `rows x k`, row-major. */
-  add(proj: Float64Array, rows: number): void {
+  /**
+   * Adds a block of projections `proj[r * stride + offset + j] = v_j . w_r`, `rows x k`
+   * (by default a dense row-major `rows x k` array).
+   */
+  add(proj: Float64Array, rows: number, stride = this.k, offset = 0): void {
     if (rows === 0) return;
     const k = this.k;
-    for (let j = 0; j < k; j++) {
-      let hi = -Infinity, lo = Infinity;
-      for (let r = 0; r < rows; r++) {
-        const p = proj[r * k + j];
-        if (p > hi) hi = p;
-        if (p < lo) lo = p;
+    const hi = new Float64Array(k).fill(-Infinity);
+    const lo = new Float64Array(k).fill(Infinity);
+    // Row by row: the projections are row-major, columns would stride through memory.
+    for (let r = 0; r < rows; r++) {
+      const o = r * stride + offset;
+      for (let j = 0; j < k; j++) {
+        const p = proj[o + j];
+        if (p > hi[j]) hi[j] = p;
+        if (p < lo[j]) lo[j] = p;
       }
-      // Rescale the running sums once per block when the maximum moves, not once per row.
-      const mp = Math.max(this.maxPos[j], hi);
-      const mn = Math.max(this.maxNeg[j], -lo);
-      let sp = this.sumPos[j] * Math.exp(this.maxPos[j] - mp);
-      let sn = this.sumNeg[j] * Math.exp(this.maxNeg[j] - mn);
-      for (let r = 0; r < rows; r++) {
-        const p = proj[r * k + j];
-        sp += Math.exp(p - mp);
-        sn += Math.exp(-p - mn);
-      }
-      this.maxPos[j] = mp; this.sumPos[j] = sp;
-      this.maxNeg[j] = mn; this.sumNeg[j] = sn;
     }
+    // Rescale the running sums once per block when the maximum moves, not once per row.
+    const mp = hi, mn = lo;
+    const sp = this.sumPos, sn = this.sumNeg;
+    for (let j = 0; j < k; j++) {
+      const p = Math.max(this.maxPos[j], hi[j]);
+      const n = Math.max(this.maxNeg[j], -lo[j]);
+      sp[j] *= Math.exp(this.maxPos[j] - p);
+      sn[j] *= Math.exp(this.maxNeg[j] - n);
+      this.maxPos[j] = mp[j] = p;
+      this.maxNeg[j] = mn[j] = n;
+    }
+    // Every exponent is <= 0 (p <= max, -p <= max of -p): the fast exp covers them.
+    for (let r = 0; r < rows; r++) {
+      const o = r * stride + offset;
+      for (let j = 0; j < k; j++) {
+        const p = proj[o + j];
+        sp[j] += expNonPositive(p - mp[j]);
+        sn[j] += expNonPositive(-p - mn[j]);
+      }
+    }
+  }
+
+  /** Adds the sums of a disjoint set of rows over the same directions; `other` is unchanged. */
+  merge(other: PartitionSums | PartitionSumsState): this {
+    const o = other instanceof PartitionSums ? other.state() : other;
+    if (o.maxPos.length !== this.k) throw new RangeError(`cannot merge ${o.maxPos.length} directions into ${this.k}`);
+    mergeSide(this.maxPos, this.sumPos, o.maxPos, o.sumPos);
+    mergeSide(this.maxNeg, this.sumNeg, o.maxNeg, o.sumNeg);
+    return this;
+  }
+
+  /** The running sums (copies). */
+  state(): PartitionSumsState {
+    return { maxPos: this.maxPos.slice(), maxNeg: this.maxNeg.slice(), sumPos: this.sumPos.slice(), sumNeg: this.sumNeg.slice() };
   }
 
   /** log Z for the 2k directions: first the +v_k, then the -v_k. */
@@ -52,6 +90,16 @@ export class PartitionSums {
       out[this.k + j] = this.maxNeg[j] + Math.log(this.sumNeg[j]);
     }
     return out;
+  }
+}
+
+function mergeSide(max: Float64Array, sum: Float64Array, omax: Float64Array, osum: Float64Array): void {
+  for (let j = 0; j < max.length; j++) {
+    if (omax[j] === -Infinity) continue;
+    if (max[j] === -Infinity) { max[j] = omax[j]; sum[j] = osum[j]; continue; }
+    const m = Math.max(max[j], omax[j]);
+    sum[j] = sum[j] * Math.exp(max[j] - m) + osum[j] * Math.exp(omax[j] - m);
+    max[j] = m;
   }
 }
 

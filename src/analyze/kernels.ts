@@ -1,0 +1,93 @@
+import { availableParallelism } from 'node:os';
+import { BackendError, parseBackend, unavailableError, unavailableReason, type BackendName, type BackendRequest } from '../linalg/index.js';
+import { PassRunner, type BackendInfo } from './pass-runner.js';
+
+/** The `--backend` and `--threads` options of an analysis. */
+export interface KernelOptions {
+  /** auto (default), native, wasm, tfjs-node or js */
+  backend?: string;
+  /** compute threads for wasm and js (default: the machine's cores, at most one per block) */
+  threads?: number;
+}
+
+/** Below this many multiply-adds (n d^2) starting wasm worker threads costs more than it saves. */
+const WASM_MIN_WORK = 2 ** 28;
+/** Below this, the js backend runs on the calling thread even when several cores are free. */
+const JS_PARALLEL_MIN_WORK = 2 ** 26;
+/** Blocks handed to worker threads: about 8 MiB of float64 each (1365 rows of 768). */
+const PARALLEL_BLOCK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Picks, starts and reuses the kernels of one analysis (every input of an `analyze()` call).
+ *
+ * `auto` takes native when the OpenBLAS addon loads; else wasm (one XNNPACK backend per worker
+ * thread) when the input is large enough for thread start-up to pay (n d^2 >= 2^28), else js on
+ * the calling thread. A named backend that cannot run is a {@link BackendError} naming why and
+ * what can. If auto's wasm threads fail to start, the js kernels take over (said in `detail`).
+ */
+export class Kernels {
+  private readonly request: BackendRequest;
+  private runner: PassRunner | null = null;
+  private key = '';
+  private reported: { work: number; info: BackendInfo } | null = null;
+
+  /** @throws BackendError for an unknown backend name or a threads value that is not a positive integer */
+  constructor(private readonly opts: KernelOptions = {}) {
+    this.request = parseBackend(opts.backend);
+    const t = opts.threads;
+    if (t !== undefined && (!Number.isInteger(t) || t < 1)) throw new BackendError(`threads must be a positive integer, got ${t}`);
+  }
+
+  /**
+   * The runner for an input of `rows x dims`, and the block size to read it with (undefined: the
+   * reader's default; `blockRows` given by the caller always wins).
+   */
+  async forInput(rows: number, dims: number, blockRows?: number): Promise<{ runner: PassRunner; blockRows?: number }> {
+    const work = rows * dims * dims;
+    const name = await this.choose(work);
+    const parallelRows = blockRows ?? Math.max(1, Math.floor(PARALLEL_BLOCK_BYTES / (dims * 8)));
+    let threads = this.opts.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(rows / parallelRows)));
+    if (this.opts.threads === undefined && name === 'js' && work < JS_PARALLEL_MIN_WORK) threads = 1;
+    const key = `${name}/${threads}`;
+    if (!this.runner || key !== this.key) {
+      await this.runner?.close();
+      this.runner = null;
+      this.runner = await this.start(name, threads);
+      this.key = key;
+    }
+    if (!this.reported || work >= this.reported.work) this.reported = { work, info: this.runner.info };
+    return { runner: this.runner, blockRows: this.runner.parallel ? parallelRows : blockRows };
+  }
+
+  /** What ran the largest input so far. */
+  info(): BackendInfo | undefined {
+    return this.reported?.info;
+  }
+
+  async close(): Promise<void> {
+    await this.runner?.close();
+    this.runner = null;
+  }
+
+  private async choose(work: number): Promise<BackendName> {
+    if (this.request !== 'auto') {
+      const why = await unavailableReason(this.request);
+      if (why !== null) throw await unavailableError(this.request, why);
+      return this.request;
+    }
+    if ((await unavailableReason('native')) === null) return 'native';
+    if (work >= WASM_MIN_WORK && (await unavailableReason('wasm')) === null) return 'wasm';
+    return 'js';
+  }
+
+  private async start(name: BackendName, threads: number): Promise<PassRunner> {
+    try {
+      return await PassRunner.start(name, threads);
+    } catch (err) {
+      if (this.request !== 'auto' || name !== 'wasm') throw err;
+      const runner = await PassRunner.start('js', threads);
+      const why = err instanceof Error ? err.message : String(err);
+      return Object.assign(runner, { info: { ...runner.info, detail: `${runner.info.detail} (wasm failed to start: ${why})` } });
+    }
+  }
+}

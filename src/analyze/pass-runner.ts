@@ -1,0 +1,239 @@
+import { Worker } from 'node:worker_threads';
+import { BackendError, loadBackend, type BackendName, type EighSolver } from '../linalg/index.js';
+import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
+
+/** Messages to a pass worker. */
+export type WorkerRequest =
+  | { type: 'init'; backend: BackendName }
+  | { type: 'begin'; spec: PassSpec }
+  | { type: 'add'; seq: number; x: Float64Array; rows: number }
+  | { type: 'end' }
+  | { type: 'close' };
+
+/** Messages from a pass worker. */
+export type WorkerReply =
+  | { type: 'ready'; detail: string }
+  | { type: 'ack'; seq: number }
+  | { type: 'partial'; partial: PassPartial }
+  | { type: 'error'; seq?: number; message: string; user: boolean };
+
+/** Which kernels ran an analysis (`analysis.backend`). */
+export interface BackendInfo {
+  name: BackendName;
+  /** threads computing: worker threads, or 1 for backends that run on the calling thread */
+  threads: number;
+  detail?: string;
+}
+
+/** Blocks queued or computing per worker: one computing, one waiting, so none idles between blocks. */
+const MAX_IN_FLIGHT = 2;
+
+/** Where blocks go: a worker thread, or a session on the calling thread. */
+interface Executor {
+  begin(spec: PassSpec): void;
+  /** Queues a block; the caller keeps {@link inFlight} bounded. */
+  add(x: Float64Array, rows: number): void;
+  inFlight(): number;
+  /** Resolves when a queued block is done (or the executor failed). */
+  drainOne(): Promise<void>;
+  end(): Promise<PassPartial>;
+  failure(): Error | null;
+  close(): Promise<void>;
+}
+
+class InlineExecutor implements Executor {
+  constructor(private readonly session: PassSession) {}
+  begin(spec: PassSpec) { this.session.begin(spec); }
+  add(x: Float64Array, rows: number) { this.session.add(x, rows); }
+  inFlight() { return 0; }
+  async drainOne() {}
+  async end() { return this.session.end(); }
+  failure() { return null; }
+  async close() { this.session.dispose(); }
+}
+
+/**
+ * The built worker file, or, when running from source (tests under tsx), the .ts file behind a
+ * bootstrap that registers tsx in the worker (loader hooks do not carry over to workers on Node 20).
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./pass-worker.js', import.meta.url));
+  const url = new URL('./pass-worker.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+  return new Worker(boot, { eval: true });
+}
+
+class WorkerExecutor implements Executor {
+  private seq = 0;
+  private readonly pending = new Map<number, () => void>();
+  private ending: { resolve: (p: PassPartial) => void; reject: (e: Error) => void } | null = null;
+  private broken: Error | null = null;
+  private closing = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (m: WorkerReply) => this.onReply(m));
+    worker.on('error', (e) => this.fail(new Error(`kernel thread failed: ${e.message}`)));
+    worker.on('exit', (code) => { if (!this.closing) this.fail(new Error(`kernel thread exited (code ${code})`)); });
+  }
+
+  /** Starts a worker and loads backend `name` in it; rejects with the reason it could not. */
+  static start(name: BackendName): Promise<{ executor: WorkerExecutor; detail: string }> {
+    const worker = startWorker();
+    return new Promise((resolve, reject) => {
+      const onFirst = (m: WorkerReply) => {
+        worker.off('message', onFirst);
+        worker.off('error', onError);
+        if (m.type === 'ready') resolve({ executor: new WorkerExecutor(worker), detail: m.detail });
+        else {
+          void worker.terminate();
+          reject(m.type === 'error' ? (m.user ? new BackendError(m.message) : new Error(m.message)) : new Error('unexpected message from a kernel thread'));
+        }
+      };
+      const onError = (e: Error) => { worker.off('message', onFirst); reject(new Error(`kernel thread failed to start: ${e.message}`)); };
+      worker.on('message', onFirst);
+      worker.once('error', onError);
+      worker.postMessage({ type: 'init', backend: name } satisfies WorkerRequest);
+    });
+  }
+
+  begin(spec: PassSpec) {
+    this.worker.postMessage({ type: 'begin', spec } satisfies WorkerRequest);
+  }
+
+  add(x: Float64Array, rows: number) {
+    const seq = this.seq++;
+    this.pending.set(seq, () => undefined);
+    // Hand the block over without copying when it owns its whole buffer (fresh blocks do).
+    const own = x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x : x.slice();
+    this.worker.postMessage({ type: 'add', seq, x: own, rows } satisfies WorkerRequest, [own.buffer as ArrayBuffer]);
+  }
+
+  inFlight() { return this.broken ? 0 : this.pending.size; }
+
+  drainOne(): Promise<void> {
+    const oldest = this.pending.keys().next();
+    if (oldest.done || this.broken) return Promise.resolve();
+    return new Promise((resolve) => this.pending.set(oldest.value, resolve));
+  }
+
+  end(): Promise<PassPartial> {
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      this.ending = { resolve, reject };
+      this.worker.postMessage({ type: 'end' } satisfies WorkerRequest);
+    });
+  }
+
+  failure() { return this.broken; }
+
+  async close() {
+    this.closing = true;
+    await new Promise<void>((resolve) => {
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+      // a worker stuck in a long block is not waited for
+      setTimeout(() => void this.worker.terminate(), 2000).unref();
+    });
+  }
+
+  private onReply(m: WorkerReply) {
+    if (m.type === 'ack') {
+      const done = this.pending.get(m.seq);
+      this.pending.delete(m.seq);
+      done?.();
+    } else if (m.type === 'partial') {
+      this.ending?.resolve(m.partial);
+      this.ending = null;
+    } else if (m.type === 'error') {
+      this.fail(m.user ? new BackendError(m.message) : new Error(m.message));
+    }
+  }
+
+  private fail(err: Error) {
+    this.broken ??= err;
+    for (const done of this.pending.values()) done();
+    this.pending.clear();
+    this.ending?.reject(this.broken);
+    this.ending = null;
+  }
+}
+
+/**
+ * Runs the per-block work of a pass on a kernel backend: inline on the calling thread (native and
+ * tfjs-node thread themselves; js with one thread), or on a pool of worker threads, one backend
+ * each. Blocks go to the workers round-robin (block k to worker k mod N), so a given thread count
+ * always gives the same partial sums and the same merged result; each worker has at most
+ * {@link MAX_IN_FLIGHT} blocks queued, so memory does not grow with the input.
+ */
+export class PassRunner {
+  private next = 0;
+
+  private constructor(
+    private readonly executors: Executor[],
+    readonly info: BackendInfo,
+    /** the backend's own eigensolver (native: LAPACK dsyevd), if any */
+    readonly eigh: EighSolver | undefined,
+  ) {}
+
+  /** true when blocks go to worker threads (they are then transferred, not copied) */
+  get parallel(): boolean {
+    return !(this.executors[0] instanceof InlineExecutor);
+  }
+
+  /**
+   * Starts backend `name` with `threads` compute threads (workers for wasm and js; threads > 1
+   * is ignored by native and tfjs-node, which run inline).
+   * @throws BackendError when the backend cannot load
+   */
+  static async start(name: BackendName, threads: number): Promise<PassRunner> {
+    if (name === 'native' || name === 'tfjs-node' || (name === 'js' && threads === 1)) {
+      const backend = await loadBackend(name);
+      return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: 1, detail: backend.detail }, backend.eigh);
+    }
+    const started = await Promise.allSettled(Array.from({ length: threads }, () => WorkerExecutor.start(name)));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.executor.close()] : [])));
+      throw failed.reason;
+    }
+    const ok = started as Array<PromiseFulfilledResult<{ executor: WorkerExecutor; detail: string }>>;
+    return new PassRunner(ok.map((s) => s.value.executor), { name, threads, detail: ok[0].value.detail }, undefined);
+  }
+
+  /** Starts a pass on every thread. */
+  begin(spec: PassSpec): void {
+    this.next = 0;
+    for (const e of this.executors) e.begin(spec);
+  }
+
+  /**
+   * Hands a block of finite rows to the next thread, waiting while that one has its queue full.
+   * The block's buffer is transferred to a worker: do not use `x` afterwards.
+   */
+  async push(x: Float64Array, rows: number): Promise<void> {
+    const ex = this.executors[this.next++ % this.executors.length];
+    while (ex.inFlight() >= MAX_IN_FLIGHT) await ex.drainOne();
+    this.check();
+    ex.add(x, rows);
+  }
+
+  /** Waits for every block and returns each thread's partial result, in thread order. */
+  async end(): Promise<PassPartial[]> {
+    const parts = await Promise.allSettled(this.executors.map((e) => e.end()));
+    this.check();
+    const bad = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (bad) throw bad.reason;
+    return parts.map((p) => (p as PromiseFulfilledResult<PassPartial>).value);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.executors.map((e) => e.close()));
+  }
+
+  private check(): void {
+    for (const e of this.executors) {
+      const err = e.failure();
+      if (err) throw err;
+    }
+  }
+}

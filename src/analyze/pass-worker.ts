@@ -1,0 +1,49 @@
+/**
+ * One kernel backend per worker thread (tfjs-wasm is single-threaded under Node, the TypeScript
+ * kernels are too): a {@link PassSession} fed blocks by {@link PassRunner} on the reading thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { loadBackend } from '../linalg/index.js';
+import { PassSession, partialBuffers } from './pass-session.js';
+import type { WorkerReply, WorkerRequest } from './pass-runner.js';
+
+const port = parentPort!;
+let session: PassSession | null = null;
+
+function failure(err: unknown, seq?: number): WorkerReply {
+  const e = err as { message?: string; isUserError?: boolean };
+  return { type: 'error', seq, message: e?.message ?? String(err), user: Boolean(e?.isUserError) };
+}
+
+// Requests are handled one after another; only init is asynchronous.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (m: WorkerRequest) => {
+  queue = queue.then(async () => {
+    try {
+      switch (m.type) {
+        case 'init':
+          session = new PassSession(await loadBackend(m.backend));
+          port.postMessage({ type: 'ready', detail: session.backend.detail } satisfies WorkerReply);
+          break;
+        case 'begin':
+          session!.begin(m.spec);
+          break;
+        case 'add':
+          session!.add(m.x, m.rows);
+          port.postMessage({ type: 'ack', seq: m.seq } satisfies WorkerReply);
+          break;
+        case 'end': {
+          const partial = session!.end();
+          port.postMessage({ type: 'partial', partial } satisfies WorkerReply, partialBuffers(partial));
+          break;
+        }
+        case 'close':
+          session?.dispose();
+          port.close();
+          break;
+      }
+    } catch (err) {
+      port.postMessage(failure(err, m.type === 'add' ? m.seq : undefined));
+    }
+  });
+});
