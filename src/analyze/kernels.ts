@@ -10,20 +10,19 @@ export interface KernelOptions {
   threads?: number;
 }
 
-/** Below this many multiply-adds (n d^2) starting wasm worker threads costs more than it saves. */
-const WASM_MIN_WORK = 2 ** 28;
-/** Below this, the js backend runs on the calling thread even when several cores are free. */
-const JS_PARALLEL_MIN_WORK = 2 ** 26;
+/** Below this many multiply-adds (n d^2), starting worker threads costs more than it saves. */
+const PARALLEL_MIN_WORK = 2 ** 27;
 /** Blocks handed to worker threads: about 8 MiB of float64 each (1365 rows of 768). */
 const PARALLEL_BLOCK_BYTES = 8 * 1024 * 1024;
 
 /**
  * Picks, starts and reuses the kernels of one analysis (every input of an `analyze()` call).
  *
- * `auto` takes native when the OpenBLAS addon loads; else wasm (one XNNPACK backend per worker
- * thread) when the input is large enough for thread start-up to pay (n d^2 >= 2^28), else js on
- * the calling thread. A named backend that cannot run is a {@link BackendError} naming why and
- * what can. If auto's wasm threads fail to start, the js kernels take over (said in `detail`).
+ * `auto` takes native when the OpenBLAS addon loads, else wasm (our SIMD kernels), else js.
+ * Threads default to the machine's cores, at most one per block, and 1 (no worker threads) for
+ * inputs too small for thread start-up to pay (n d^2 < 2^27). A named backend that cannot run is
+ * a {@link BackendError} naming why and what can. If auto's wasm threads fail to start, the js
+ * kernels take over (said in `detail`).
  */
 export class Kernels {
   private readonly request: BackendRequest;
@@ -44,10 +43,10 @@ export class Kernels {
    */
   async forInput(rows: number, dims: number, blockRows?: number): Promise<{ runner: PassRunner; blockRows?: number }> {
     const work = rows * dims * dims;
-    const name = await this.choose(work);
+    const name = await this.choose();
     const parallelRows = blockRows ?? Math.max(1, Math.floor(PARALLEL_BLOCK_BYTES / (dims * 8)));
     let threads = this.opts.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(rows / parallelRows)));
-    if (this.opts.threads === undefined && name === 'js' && work < JS_PARALLEL_MIN_WORK) threads = 1;
+    if (this.opts.threads === undefined && work < PARALLEL_MIN_WORK) threads = 1;
     const key = `${name}/${threads}`;
     if (!this.runner || key !== this.key) {
       await this.runner?.close();
@@ -69,14 +68,14 @@ export class Kernels {
     this.runner = null;
   }
 
-  private async choose(work: number): Promise<BackendName> {
+  private async choose(): Promise<BackendName> {
     if (this.request !== 'auto') {
       const why = await unavailableReason(this.request);
       if (why !== null) throw await unavailableError(this.request, why);
       return this.request;
     }
     if ((await unavailableReason('native')) === null) return 'native';
-    if (work >= WASM_MIN_WORK && (await unavailableReason('wasm')) === null) return 'wasm';
+    if ((await unavailableReason('wasm')) === null) return 'wasm';
     return 'js';
   }
 

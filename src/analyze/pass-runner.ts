@@ -160,8 +160,8 @@ class WorkerExecutor implements Executor {
 
 /**
  * Runs the per-block work of a pass on a kernel backend: inline on the calling thread (native and
- * tfjs-node thread themselves; js with one thread), or on a pool of worker threads, one backend
- * each. Blocks go to the workers round-robin (block k to worker k mod N), so a given thread count
+ * tfjs-node thread themselves; wasm and js with one thread), or on a pool of worker threads, one
+ * backend each. Blocks go to the workers round-robin (block k to worker k mod N), so a given thread count
  * always gives the same partial sums and the same merged result; each worker has at most
  * {@link MAX_IN_FLIGHT} blocks queued, so memory does not grow with the input.
  */
@@ -181,12 +181,13 @@ export class PassRunner {
   }
 
   /**
-   * Starts backend `name` with `threads` compute threads (workers for wasm and js; threads > 1
-   * is ignored by native and tfjs-node, which run inline).
+   * Starts backend `name` with `threads` compute threads: worker threads for wasm and js when
+   * threads > 1, else inline on this thread (always for native and tfjs-node, which thread
+   * themselves).
    * @throws BackendError when the backend cannot load
    */
   static async start(name: BackendName, threads: number): Promise<PassRunner> {
-    if (name === 'native' || name === 'tfjs-node' || (name === 'js' && threads === 1)) {
+    if (name === 'native' || name === 'tfjs-node' || threads === 1) {
       const backend = await loadBackend(name);
       return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: 1, detail: backend.detail }, backend.eigh);
     }

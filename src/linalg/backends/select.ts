@@ -22,9 +22,8 @@ let native: Promise<KernelBackend | string> | undefined;
 let tfjsNode: Promise<KernelBackend | string> | undefined;
 
 /**
- * Null when backend `name` can run here, else why not. Loads native and tfjs-node (once per
- * thread) to find out; for wasm it only checks that the package is installed (the module itself
- * is loaded in the worker threads).
+ * Null when backend `name` can run here, else why not. Loads native and tfjs-node, compiles the
+ * wasm kernels (once per thread each) to find out.
  */
 export async function unavailableReason(name: BackendName): Promise<string | null> {
   switch (name) {
@@ -55,8 +54,8 @@ export async function unavailableError(name: BackendName, reason: string): Promi
 }
 
 /**
- * Loads backend `name` in the calling thread. wasm becomes this thread's current tfjs backend,
- * so load it in a worker thread.
+ * Loads backend `name` in the calling thread (native and tfjs-node are shared by the thread's
+ * callers; js and wasm are new instances).
  *
  * @throws BackendError naming the reason and the backends that are available
  */
@@ -64,7 +63,7 @@ export async function loadBackend(name: BackendName): Promise<KernelBackend> {
   if (name === 'js') return jsBackend();
   if (name === 'wasm') {
     try {
-      return await loadWasmBackend();
+      return loadWasmBackend();
     } catch (err) {
       throw await unavailableError(name, err instanceof Error ? err.message : String(err));
     }

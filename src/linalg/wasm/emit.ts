@@ -1,0 +1,114 @@
+/**
+ * A minimal WebAssembly binary writer: just what the kernels in kernels.ts need (i32 locals and
+ * arithmetic, structured loops, 128-bit SIMD loads, stores and float arithmetic). Kernels are
+ * written as TypeScript that emits their instructions, so the module is built from source when
+ * it is loaded: there is no binary blob in the package.
+ *
+ * Instruction encodings follow the WebAssembly core spec 2.0 (binary format, chapter 5) and the
+ * fixed-width SIMD proposal merged into it.
+ */
+
+export type Bytes = number[];
+
+/** unsigned LEB128 */
+export function uleb(n: number): Bytes {
+  const out: Bytes = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+/** signed LEB128 (32-bit values) */
+export function sleb(n: number): Bytes {
+  const out: Bytes = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function vec(items: Bytes[]): Bytes {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function section(id: number, body: Bytes): Bytes {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function name(s: string): Bytes {
+  return vec([...new TextEncoder().encode(s)].map((b) => [b]));
+}
+
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+
+const simd = (code: number, ...imm: number[]): Bytes => [0xfd, ...uleb(code), ...imm];
+/** memarg: alignment hint (log2 bytes) and constant offset */
+const memarg = (align: number, offset: number): Bytes => [...uleb(align), ...uleb(offset)];
+
+/** The instructions the kernels use; each returns its encoding. */
+export const op = {
+  get: (i: number): Bytes => [0x20, ...uleb(i)],
+  set: (i: number): Bytes => [0x21, ...uleb(i)],
+  tee: (i: number): Bytes => [0x22, ...uleb(i)],
+  i32: (v: number): Bytes => [0x41, ...sleb(v)],
+  add: [0x6a] as Bytes,
+  sub: [0x6b] as Bytes,
+  mul: [0x6c] as Bytes,
+  shl: [0x74] as Bytes,
+  ltU: [0x49] as Bytes,
+  /** block and loop with no result */
+  block: [0x02, 0x40] as Bytes,
+  loop: [0x03, 0x40] as Bytes,
+  end: [0x0b] as Bytes,
+  brIf: (depth: number): Bytes => [0x0d, ...uleb(depth)],
+  /** v128.load / v128.store at address + offset (alignment hint 4 bytes: data is 4- or 8-aligned) */
+  v128Load: (offset = 0): Bytes => simd(0x00, ...memarg(2, offset)),
+  v128Store: (offset = 0): Bytes => simd(0x0b, ...memarg(2, offset)),
+  v128Zero: simd(0x0c, ...new Array<number>(16).fill(0)),
+  /** v128.load32_splat, v128.load64_splat */
+  splat32: (offset = 0): Bytes => simd(0x09, ...memarg(2, offset)),
+  splat64: (offset = 0): Bytes => simd(0x0a, ...memarg(3, offset)),
+  f32x4Add: simd(0xe4),
+  f32x4Mul: simd(0xe6),
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
+};
+
+/** One exported function: all parameters are i32, no result; locals after the parameters. */
+export interface FunctionSpec {
+  name: string;
+  params: number;
+  locals: { i32: number; v128: number };
+  body: Bytes;
+}
+
+/** A module with one exported memory ("memory", `pages` of 64 KiB initially) and the functions. */
+export function wasmModule(functions: FunctionSpec[], pages = 1): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vec(new Array<Bytes>(f.params).fill([I32])), ...vec([])]);
+  const bodies = functions.map((f) => {
+    const locals = vec([[...uleb(f.locals.i32), I32], [...uleb(f.locals.v128), V128]]);
+    const body = [...locals, ...f.body, ...op.end];
+    return [...uleb(body.length), ...body];
+  });
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(5, vec([[0x00, ...uleb(pages)]])),
+    ...section(7, vec([
+      ...functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
+      [...name('memory'), 0x02, 0x00],
+    ])),
+    ...section(10, vec(bodies)),
+  ]);
+}

@@ -1,0 +1,117 @@
+import { op, wasmModule, type Bytes, type FunctionSpec } from './emit.js';
+
+/**
+ * The SIMD kernels of the wasm backend, as a WebAssembly module built from this source.
+ *
+ * - `gram64(x, k, dp, out)`: `out[i][j] += sum_r x[r][i] x[r][j]` over the upper 4 x 4 tiles
+ *   (j >= i, tile-wise), float64. `x` is `k x dp` row-major, `out` is `dp x dp`; dp a multiple of 4,
+ *   k >= 1. Each tile keeps its 16 sums in 8 f64x2 registers across all k rows.
+ * - `proj32(x, rows, d, panels, ep, out)` and `proj64`: `out = X D`, float32 / float64. `x` holds the
+ *   rows in tiles of 4 interleaved (`x[(r/4 * d + p) * 4 + r%4]`), `panels` holds D (`d x ep`) in
+ *   column panels of 32 bytes (8 floats or 4 doubles: `panels[(j/W * d + p) * W + j%W]`), `out` is
+ *   `rows x ep` row-major; rows a multiple of 4, ep of W. A 4 x W output tile stays in 8 registers
+ *   while p runs over d; a panel (d x 32 bytes) stays in L1 while the row tiles stream past it.
+ *
+ * Addresses are byte offsets into the module's memory; the caller lays the data out.
+ */
+export function kernelModule(): Uint8Array {
+  return wasmModule([gram64(), proj(4), proj(8)]);
+}
+
+function code(): { c: Bytes; e: (...xs: Bytes[]) => void } {
+  const c: Bytes = [];
+  return { c, e: (...xs) => { for (const x of xs) c.push(...x); } };
+}
+
+function gram64(): FunctionSpec {
+  const X = 0, K = 1, DP = 2, OUT = 3;
+  const I = 4, J = 5, R = 6, PA = 7, PB = 8, STRIDE = 9, PO = 10;
+  const ACC = 11, B0 = 19, B1 = 20, T = 21;
+  const { c, e } = code();
+  e(op.get(DP), op.i32(3), op.shl, op.set(STRIDE));
+  e(op.i32(0), op.set(I));
+  e(op.block, op.loop);
+  {
+    e(op.get(I), op.set(J));
+    e(op.block, op.loop);
+    {
+      for (let a = 0; a < 8; a++) e(op.v128Zero, op.set(ACC + a));
+      e(op.get(X), op.get(I), op.i32(3), op.shl, op.add, op.set(PA));
+      e(op.get(X), op.get(J), op.i32(3), op.shl, op.add, op.set(PB));
+      e(op.get(K), op.set(R));
+      e(op.block, op.loop);
+      {
+        e(op.get(PB), op.v128Load(0), op.set(B0));
+        e(op.get(PB), op.v128Load(16), op.set(B1));
+        for (let ii = 0; ii < 4; ii++) {
+          e(op.get(PA), op.splat64(ii * 8), op.tee(T));
+          e(op.get(B0), op.f64x2Mul, op.get(ACC + 2 * ii), op.f64x2Add, op.set(ACC + 2 * ii));
+          e(op.get(T), op.get(B1), op.f64x2Mul, op.get(ACC + 2 * ii + 1), op.f64x2Add, op.set(ACC + 2 * ii + 1));
+        }
+        e(op.get(PA), op.get(STRIDE), op.add, op.set(PA));
+        e(op.get(PB), op.get(STRIDE), op.add, op.set(PB));
+        e(op.get(R), op.i32(1), op.sub, op.tee(R), op.brIf(0));
+      }
+      e(op.end, op.end);
+      for (let ii = 0; ii < 4; ii++) {
+        e(op.get(OUT), op.get(I), op.i32(ii), op.add, op.get(DP), op.mul, op.get(J), op.add, op.i32(3), op.shl, op.add, op.set(PO));
+        for (let h = 0; h < 2; h++) e(op.get(PO), op.get(PO), op.v128Load(h * 16), op.get(ACC + 2 * ii + h), op.f64x2Add, op.v128Store(h * 16));
+      }
+      e(op.get(J), op.i32(4), op.add, op.tee(J), op.get(DP), op.ltU, op.brIf(0));
+    }
+    e(op.end, op.end);
+    e(op.get(I), op.i32(4), op.add, op.tee(I), op.get(DP), op.ltU, op.brIf(0));
+  }
+  e(op.end, op.end);
+  return { name: 'gram64', params: 4, locals: { i32: 7, v128: 11 }, body: c };
+}
+
+/** proj32 (es = 4) or proj64 (es = 8); see {@link kernelModule}. */
+function proj(es: 4 | 8): FunctionSpec {
+  const X = 0, ROWS = 1, D = 2, PANELS = 3, EP = 4, OUT = 5;
+  const R = 6, J = 7, P = 8, PA = 9, PB = 10, TILE = 11, PO = 12;
+  const ACC = 13, B0 = 21, B1 = 22, T = 23;
+  const sh = es === 4 ? 2 : 3;
+  const W = 32 / es;
+  const splat = es === 4 ? op.splat32 : op.splat64;
+  const add = es === 4 ? op.f32x4Add : op.f64x2Add;
+  const mul = es === 4 ? op.f32x4Mul : op.f64x2Mul;
+  const { c, e } = code();
+  // bytes per p of a row tile (4 values) and of a panel (32)
+  e(op.get(D), op.i32(sh), op.shl, op.set(TILE));
+  e(op.i32(0), op.set(J));
+  e(op.block, op.loop);
+  {
+    e(op.i32(0), op.set(R));
+    e(op.block, op.loop);
+    {
+      for (let a = 0; a < 8; a++) e(op.v128Zero, op.set(ACC + a));
+      e(op.get(X), op.get(R), op.get(TILE), op.mul, op.add, op.set(PA));
+      e(op.get(PANELS), op.get(J), op.get(TILE), op.mul, op.add, op.set(PB));
+      e(op.get(D), op.set(P));
+      e(op.block, op.loop);
+      {
+        e(op.get(PB), op.v128Load(0), op.set(B0));
+        e(op.get(PB), op.v128Load(16), op.set(B1));
+        for (let ii = 0; ii < 4; ii++) {
+          e(op.get(PA), splat(ii * es), op.tee(T));
+          e(op.get(B0), mul, op.get(ACC + 2 * ii), add, op.set(ACC + 2 * ii));
+          e(op.get(T), op.get(B1), mul, op.get(ACC + 2 * ii + 1), add, op.set(ACC + 2 * ii + 1));
+        }
+        e(op.get(PA), op.i32(4 * es), op.add, op.set(PA));
+        e(op.get(PB), op.i32(32), op.add, op.set(PB));
+        e(op.get(P), op.i32(1), op.sub, op.tee(P), op.brIf(0));
+      }
+      e(op.end, op.end);
+      for (let ii = 0; ii < 4; ii++) {
+        e(op.get(OUT), op.get(R), op.i32(ii), op.add, op.get(EP), op.mul, op.get(J), op.add, op.i32(sh), op.shl, op.add, op.set(PO));
+        for (let h = 0; h < 2; h++) e(op.get(PO), op.get(ACC + 2 * ii + h), op.v128Store(h * 16));
+      }
+      e(op.get(R), op.i32(4), op.add, op.tee(R), op.get(ROWS), op.ltU, op.brIf(0));
+    }
+    e(op.end, op.end);
+    e(op.get(J), op.i32(W), op.add, op.tee(J), op.get(EP), op.ltU, op.brIf(0));
+  }
+  e(op.end, op.end);
+  return { name: es === 4 ? 'proj32' : 'proj64', params: 6, locals: { i32: 7, v128: 11 }, body: c };
+}
