@@ -57,6 +57,8 @@ export class PassSession {
     sums: PartitionSums[];
     unit: Float64Array[];
     nonzero: number[];
+    exactZero: boolean;
+    unshifted: boolean[];
   } | null = null;
 
   constructor(readonly backend: KernelBackend) {}
@@ -75,6 +77,10 @@ export class PassSession {
       sums: plan.views.map((v) => new PartitionSums(v.e)),
       unit: plan.views.map((v) => new Float64Array(v.cosine ? v.e : 0)),
       nonzero: plan.views.map(() => 0),
+      // Centred float32 products turn an all-zero row into rounding noise instead of 0: such rows
+      // are found on the input and left out of the cosines of the views that map 0 to 0.
+      exactZero: center !== null,
+      unshifted: plan.views.map((v) => plan.bias.subarray(v.offset, v.offset + v.e).every((b) => b === 0)),
     };
   }
 
@@ -89,10 +95,12 @@ export class PassSession {
     const { dims, cols, views } = s.plan;
     for (let r0 = 0; r0 < rows; r0 += PROJECT_CHUNK_ROWS) {
       const b = Math.min(PROJECT_CHUNK_ROWS, rows - r0);
-      const proj = s.projector.apply(x.subarray(r0 * dims, (r0 + b) * dims), b);
+      const chunk = x.subarray(r0 * dims, (r0 + b) * dims);
+      const proj = s.projector.apply(chunk, b);
+      const zero = s.exactZero ? zeroRows(chunk, b, dims) : null;
       views.forEach((v, k) => {
         s.sums[k].add(proj, b, cols, v.offset);
-        if (v.cosine) s.nonzero[k] += addUnitRows(proj, b, cols, v.offset, v.e, s.unit[k]);
+        if (v.cosine) s.nonzero[k] += addUnitRows(proj, b, cols, v.offset, v.e, s.unit[k], s.unshifted[k] ? zero : null);
       });
     }
   }
@@ -126,12 +134,15 @@ export class PassSession {
 }
 
 /**
- * Adds `row / |row|` of the columns `[offset, offset + e)` of each row to `unit`; all-zero rows
- * are skipped. Returns how many rows were non-zero.
+ * Adds `row / |row|` of the columns `[offset, offset + e)` of each row to `unit`; all-zero rows,
+ * and the rows flagged in `zero`, are skipped. Returns how many rows were added.
  */
-function addUnitRows(proj: Float64Array, rows: number, stride: number, offset: number, e: number, unit: Float64Array): number {
+function addUnitRows(
+  proj: Float64Array, rows: number, stride: number, offset: number, e: number, unit: Float64Array, zero: Uint8Array | null,
+): number {
   let nonzero = 0;
   for (let r = 0; r < rows; r++) {
+    if (zero?.[r]) continue;
     const o = r * stride + offset;
     let ss = 0;
     for (let c = 0; c < e; c++) ss += proj[o + c] * proj[o + c];
@@ -141,6 +152,18 @@ function addUnitRows(proj: Float64Array, rows: number, stride: number, offset: n
     for (let c = 0; c < e; c++) unit[c] += proj[o + c] * inv;
   }
   return nonzero;
+}
+
+/** 1 for the rows of a `rows x dims` block whose every value is 0. */
+function zeroRows(x: Float64Array, rows: number, dims: number): Uint8Array {
+  const out = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dims;
+    let c = 0;
+    while (c < dims && x[o + c] === 0) c++;
+    out[r] = c === dims ? 1 : 0;
+  }
+  return out;
 }
 
 /** The buffers of a partial, to transfer rather than copy between threads. */

@@ -273,11 +273,22 @@ class NpySource implements EmbeddingSource {
         throw npyFail(this.path, `the file changed since it was opened (${this.fileSize} bytes then, ${now} now): rerun on a finished file`);
       }
       const scratch = new Scratch();
-      for (let r0 = start; r0 < end; r0 += blockRows) {
+      const read = (r0: number): Promise<RowBlock> => {
         const r1 = Math.min(end, r0 + blockRows);
+        return this.readBlock(fh, r0, r1, scratch).then((data) => ({ start: r0, rows: r1 - r0, data }));
+      };
+      // Read-ahead: the next block is read (and decoded) while the caller works on this one. One
+      // read at a time, so one scratch buffer serves them all, and memory holds one extra block.
+      let next = read(start);
+      for (let r0 = start; r0 < end; r0 += blockRows) {
         if (this.closed) throw new Error(`${this.path}: source closed while reading`);
-        const data = await this.readBlock(fh, r0, r1, scratch);
-        yield { start: r0, rows: r1 - r0, data };
+        const block = await next;
+        if (r0 + blockRows < end) {
+          next = read(r0 + blockRows);
+          // a caller that stops early never awaits it: keep its failure from going unhandled
+          next.catch(() => undefined);
+        }
+        yield block;
       }
     } finally {
       if (this.handles.delete(fh)) await fh.close();
