@@ -24,6 +24,6 @@ export function formatChange(before: number | null, after: number | null): strin
   if (before === 0) return `${d > 0 ? '+' : ''}${formatNumber(d)}`;
   const pct = (100 * d) / Math.abs(before);
   if (Math.abs(pct) >= 1000 && after / before > 0) return `×${formatNumber(after / before)}`;
-  const p = Math.abs(pct) >= 10 ? pct.toFixed(0) : pct.toFixed(1);
+  const p = Math.abs(pct) >= 10 ? pct.toFixed(0) : Math.abs(pct) >= 0.1 ? pct.toFixed(1) : String(Number(pct.toPrecision(1)));
   return `${pct > 0 ? '+' : ''}${p.replace('-', '−')}%`;
 }

@@ -9,7 +9,7 @@ import { CORR_SHADES, corrHeatmapChart, distinctCorrViews } from '../../src/repo
 import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
 import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
 import { PCA_POINTS, pcaScatterChart } from '../../src/report/charts/pca-scatter.ts';
-import { explainedVariance, spectrumChart } from '../../src/report/charts/spectrum.ts';
+import { explainedVariance, isotropicCumulative, spectrumChart } from '../../src/report/charts/spectrum.ts';
 import { STD_BINS, standoutDims, stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
 import { stdRanks, stdSortedChart } from '../../src/report/charts/std-sorted.ts';
 import { decodeRaster, inputLabels, reportViews } from '../../src/report/model.ts';
@@ -196,6 +196,10 @@ test('spectrum: ratios sum to 1, cumulative ends at 1, zero and negative eigenva
   assert.equal(ratio, [0.5, 0.25, 0.125, 0.125, 0]);
   assert.equal(cumulative, [0.5, 0.75, 0.875, 1, 1]);
   assert.equal(explainedVariance([0, 0]).ratio, [0, 0]);
+  const ref = isotropicCumulative(1000);
+  assert.equal(ref[0], { k: 1, cum: 0.001 });
+  assert.equal(ref.at(-1), { k: 1000, cum: 1 });
+  assert.ok(ref.every((p, i) => i === 0 || p.k > ref[i - 1].k));
   const spec = spectrumChart(one)!.spec as unknown as Json;
   const data = (spec.datasets as Record<string, Json[]>).spectrum_0;
   assert.is(data.length, 6);

@@ -168,6 +168,7 @@ test('numbers and changes read well', () => {
   assert.is(formatNumber(32012345.6), '3.20e7');
   assert.is(formatChange(0.1, 0.136), '+36%');
   assert.is(formatChange(2, 1.9), '−5.0%');
+  assert.is(formatChange(1, 1.0003), '+0.03%');
   assert.is(formatChange(1e-17, 1e-4), '×1.00e13');
   assert.is(formatChange(0, 0.5), '+0.5');
   assert.is(formatChange(0.3, 0.3 + 1e-17), 'no change');

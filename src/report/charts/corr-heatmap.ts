@@ -5,14 +5,14 @@ import { rasterPngUrl } from '../raster-png.js';
 import { topLevel, type Chart, type Json } from './common.js';
 
 /** Side of one heatmap panel, px. */
-const PANEL = 180;
+const PANEL = 290;
 /**
  * Shades of the heatmap: steps of 1/31 in |rho|, finer than the eye separates along one hue, and
  * a third smaller than 256 shades at d = 1024.
  */
 export const CORR_SHADES = 32;
 /** Panels per row. */
-const PER_ROW = 3;
+const PER_ROW = 2;
 
 /**
  * The views whose correlations differ from the input's: "before", and every view with its own

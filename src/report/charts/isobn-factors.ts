@@ -49,9 +49,10 @@ export function isobnFactorsChart(a: Analysis): Chart | null {
     title: 'Which dimensions IsoBN penalizes, and why',
     caption:
       'Each point is one dimension. IsoBN multiplies dimension i by a_i ∝ (γ_i s_i + ε)^(−β) (then rescales all a_i so the '
-      + 'total variance is kept): dimensions with a large spread s_i (left) or strongly correlated with the others, large γ_i '
-      + '(right), get the smallest factors. γ_i is 1/d for a dimension uncorrelated with all others and 1 for one perfectly '
-      + 'correlated with all. The running variant uses the estimates a training run would have.',
+      + 'total variance is kept): the product of the spread s_i (left) and of γ_i, how strongly the dimension is correlated with '
+      + 'the others (right), decides, and the largest products get the smallest factors. A dimension with a large spread but '
+      + 'uncorrelated with the rest can keep a large factor. γ_i is 1/d for a dimension uncorrelated with all others and 1 for '
+      + 'one perfectly correlated with all. The running variant uses the estimates a training run would have.',
     spec: topLevel(perInput(blocks, labels), datasets),
   };
 }

@@ -18,6 +18,12 @@ export function explainedVariance(eigenvalues: readonly number[]): { ratio: numb
   return { ratio, cumulative };
 }
 
+/** Points of the isotropic cumulative share k / d, spaced evenly on a log axis from 1 to d. */
+export function isotropicCumulative(d: number, points = 48): { k: number; cum: number }[] {
+  const ks = [...new Set(Array.from({ length: points + 1 }, (_, i) => Math.round(d ** (i / points))))];
+  return ks.map((k) => ({ k, cum: sig(k / d) }));
+}
+
 /**
  * The eigen-spectrum of the covariance: explained-variance ratio per principal component on a log
  * scale, and the cumulative ratio, before and after each transform, side by side with one legend;
@@ -39,7 +45,8 @@ export function spectrumChart(a: Analysis): Chart | null {
     });
     const name = `spectrum_${b}`;
     datasets[name] = series;
-    const x = { field: 'k', type: 'quantitative', title: 'principal component k (1 = largest)', scale: { nice: false, domainMin: 1 } };
+    // log k: the few leading components, where the views differ most, get room at any d
+    const x = { field: 'k', type: 'quantitative', title: 'principal component k (1 = largest, log scale)', scale: { type: 'log', nice: false, domain: [1, d] }, axis: { format: '~g', tickCount: 5 } };
     const color = colorByView(views);
     const line = { type: 'line', strokeWidth: 1.5, clip: true };
     const reference = (values: Json[], y: string): Json => ({
@@ -72,14 +79,14 @@ export function spectrumChart(a: Analysis): Chart | null {
           width,
           height: 210,
           layer: [
-            reference([{ k: 0, cum: 0 }, { k: d, cum: 1 }], 'cum'),
+            reference(isotropicCumulative(d), 'cum'),
             {
               data: { name },
               transform: [{ flatten: ['k', 'ratio', 'cum'] }],
               params: [zoomParam(`zoom_cum_${b}`)],
               mark: line,
               encoding: {
-                x: { ...x, scale: { nice: false, domainMin: 0 } },
+                x,
                 y: { field: 'cum', type: 'quantitative', title: 'cumulative variance ratio', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
                 color,
                 tooltip: [{ field: 'view' }, { field: 'k', title: 'components' }, { field: 'cum', title: 'cumulative', format: '.1%' }],
@@ -94,10 +101,10 @@ export function spectrumChart(a: Analysis): Chart | null {
     id: 'spectrum',
     title: 'Eigen-spectrum of the covariance',
     caption:
-      'Left: the share of the total variance along each principal component (log scale); right: the share carried by the first k '
-      + 'components. Dashed: an isotropic embedding, where every one of the d components carries 1/d and the cumulative share '
-      + 'grows in a straight line. A steep drop on the left and a curve that shoots up to the top right mean a few directions '
-      + 'dominate.',
+      'Left: the share of the total variance along each principal component; right: the share carried by the first k '
+      + 'components; both against k on a log scale. Dashed: an isotropic embedding, where every one of the d components carries '
+      + '1/d and the first k carry k/d. A steep drop on the left, and a cumulative curve far above the dashed one, mean a few '
+      + 'directions dominate.',
     spec: topLevel(perInput(blocks, labels), datasets),
   };
 }
