@@ -132,6 +132,11 @@ if (!available) {
     const hrefs = await r.page.$$eval('#chart-corr-heatmap image', (els) => els.map((e) => e.getAttribute('href') ?? e.getAttribute('xlink:href') ?? ''));
     assert.ok(hrefs.length >= 2 && hrefs.every((h) => h.startsWith('data:image/png;base64,')), hrefs.map((h) => h.slice(0, 30)).join(', '));
     assert.is(await r.page.locator('img').count(), 0);
+    // a tooltip on hover: vega-embed's handler is live
+    const point = r.page.locator('#chart-pca-scatter .vega-embed .mark-symbol path').first();
+    await point.hover({ force: true, timeout: 5_000 });
+    await r.page.locator('#vg-tooltip-element.visible').waitFor({ timeout: 5_000 });
+    assert.match((await r.page.textContent('#vg-tooltip-element'))!, /PC1/);
     checkQuiet(r);
     await r.page.screenshot({ path: join(ARTIFACTS, 'report-interactive.png'), fullPage: true, timeout: 15_000 });
     await r.page.close();
