@@ -13,6 +13,27 @@ export function schemePalette(name: string, levels: number): number[][] {
 }
 
 /**
+ * Shrinks a `dims x dims` byte raster to at most `maxSide` pixels a side by taking the maximum of
+ * each f x f block (f = ceil(dims / maxSide); the last blocks may be smaller): a strong
+ * correlation stays visible however small its block. Returned as it is when it already fits.
+ */
+export function maxPoolRaster(bytes: Uint8Array, dims: number, maxSide: number): { bytes: Uint8Array; side: number; factor: number } {
+  if (dims <= maxSide) return { bytes, side: dims, factor: 1 };
+  const f = Math.ceil(dims / maxSide);
+  const side = Math.ceil(dims / f);
+  const out = new Uint8Array(side * side);
+  for (let i = 0; i < dims; i++) {
+    const o = Math.floor(i / f) * side;
+    const row = i * dims;
+    for (let j = 0; j < dims; j++) {
+      const k = o + Math.floor(j / f);
+      if (bytes[row + j] > out[k]) out[k] = bytes[row + j];
+    }
+  }
+  return { bytes: out, side, factor: f };
+}
+
+/**
  * A `dims x dims` raster of bytes (0..255 standing for 0..1) as an indexed-colour PNG `data:` URL
  * coloured with the Vega scheme `schemeName`, quantized to `levels` shades (2..256): a byte b
  * becomes shade round(b / 255 * (levels - 1)), drawn in the scheme's colour at that value, so the

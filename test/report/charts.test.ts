@@ -14,7 +14,7 @@ import { STD_BINS, standoutDims, stdHistogramChart } from '../../src/report/char
 import { stdRanks, stdSortedChart } from '../../src/report/charts/std-sorted.ts';
 import { decodeRaster, inputLabels, reportViews } from '../../src/report/model.ts';
 import { VIEW_ORDER, VIEW_STYLE } from '../../src/report/palette.ts';
-import { rasterPngUrl, schemePalette } from '../../src/report/raster-png.ts';
+import { maxPoolRaster, rasterPngUrl, schemePalette } from '../../src/report/raster-png.ts';
 import { toVega } from '../../src/report/render.ts';
 import { fixtureAnalysis } from './fixture.ts';
 
@@ -179,6 +179,31 @@ test('raster PNG: 256 shades keep the bytes; bad sizes are refused', () => {
   assert.throws(() => rasterPngUrl(bytes, 4, 'blues'), /16 bytes/);
   assert.throws(() => rasterPngUrl(bytes, 3, 'blues', 1), /levels/);
   assert.throws(() => decodeRaster({ dims: 4, encoding: 'u8-base64', data: Buffer.alloc(15).toString('base64') }), /16 bytes/);
+});
+
+test('rasters above 1024 a side are max-pooled in blocks; smaller ones are drawn as they are', () => {
+  const d = 5;
+  const bytes = Uint8Array.from({ length: d * d }, (_, i) => i);
+  assert.is(maxPoolRaster(bytes, d, 5).bytes, bytes);
+  const { bytes: out, side, factor } = maxPoolRaster(bytes, d, 2);
+  assert.equal([side, factor], [2, 3]);
+  // blocks rows 0-2 x cols 0-2, rows 0-2 x cols 3-4, rows 3-4 x ...
+  assert.equal(Array.from(out), [12, 14, 22, 24]);
+});
+
+test('a heatmap of d = 1100 is drawn at 550 x 550 pixels, the caption says so', () => {
+  const d = 1100;
+  const big: Analysis = {
+    ...one,
+    diagnostics: one.diagnostics!.map((g) => (g.corrAbs ? { ...g, corrAbs: { dims: d, encoding: 'u8-base64' as const, data: Buffer.alloc(d * d, 7).toString('base64') } } : g)),
+  };
+  const chart = corrHeatmapChart(big)!;
+  const url = nodes(chart.spec).find((n) => typeof n.url === 'string' && (n.url as string).startsWith('data:image/png'))!.url as string;
+  const png = decode(Buffer.from(url.split(',')[1], 'base64'));
+  assert.equal([png.width, png.height], [550, 550]);
+  assert.match(chart.caption, /block of 2 x 2 pairs/);
+  const x = nodes(chart.spec).find((n) => n.field === 'x0')!;
+  assert.equal((x.scale as Json).domain, [0, d]);
 });
 
 test('correlation histogram: shares in percent add up to 100 per view, rescaling views not repeated', () => {

@@ -1,7 +1,7 @@
 import type { Analysis } from '../../analyze/schema.js';
 import { decodeRaster, inputLabels, reportViews, viewsOf, type ReportView } from '../model.js';
 import { CORR_SCHEME, VIEW_STYLE, isRescaling } from '../palette.js';
-import { rasterPngUrl } from '../raster-png.js';
+import { maxPoolRaster, rasterPngUrl } from '../raster-png.js';
 import { topLevel, type Chart, type Json } from './common.js';
 
 /** Side of one heatmap panel, px. */
@@ -11,6 +11,11 @@ const PANEL = 290;
  * a third smaller than 256 shades at d = 1024.
  */
 export const CORR_SHADES = 32;
+/**
+ * Largest raster side drawn at one pixel per pair; beyond it (d > 1024) blocks of pairs are
+ * drawn by their largest |rho|, which keeps the page within a few MB.
+ */
+export const CORR_MAX_SIDE = 1024;
 /** Panels per row. */
 const PER_ROW = 2;
 
@@ -25,7 +30,7 @@ export function distinctCorrViews(views: readonly ReportView[]): { distinct: Rep
   return { distinct, same };
 }
 
-function panel(v: ReportView, same: readonly ReportView[], url: string, dims: number): Json {
+function panel(v: ReportView, same: readonly ReportView[], url: string, dims: number, pixels: number): Json {
   const axisName = v.kind === 'whiten' ? 'principal axis' : 'dimension';
   const scale = { domain: [0, dims], nice: false, zero: false };
   const axis = { format: 'd', tickMinStep: 1, grid: false };
@@ -42,7 +47,7 @@ function panel(v: ReportView, same: readonly ReportView[], url: string, dims: nu
       {
         data: { values: [{ x0: 0, x1: dims, y0: 0, y1: dims, url }] },
         // nearest-neighbour when the panel enlarges the raster, smooth when it shrinks it
-        mark: { type: 'image', aspect: false, smooth: dims > PANEL },
+        mark: { type: 'image', aspect: false, smooth: pixels > PANEL },
         encoding: {
           x: { field: 'x0', type: 'quantitative', scale, axis, title: `${axisName} j` },
           x2: { field: 'x1' },
@@ -77,12 +82,15 @@ export function corrHeatmapChart(a: Analysis): Chart | null {
   const labels = inputLabels(a);
   const rows: Json[] = [];
   const inputs = [...new Set(all.map((v) => v.input))];
+  let pooled = 1;
   for (const input of inputs) {
     const { distinct, same } = distinctCorrViews(viewsOf(all, input));
     const panels = distinct.flatMap((v) => {
       const raster = v.diag!.corrAbs;
       if (!raster) return [];
-      return [panel(v, v.kind === 'none' ? same : [], rasterPngUrl(decodeRaster(raster), raster.dims, CORR_SCHEME, CORR_SHADES), raster.dims)];
+      const { bytes, side, factor } = maxPoolRaster(decodeRaster(raster), raster.dims, CORR_MAX_SIDE);
+      pooled = Math.max(pooled, factor);
+      return [panel(v, v.kind === 'none' ? same : [], rasterPngUrl(bytes, side, CORR_SCHEME, CORR_SHADES), raster.dims, side)];
     });
     for (let k = 0; k < panels.length; k += PER_ROW) {
       const row: Json = { hconcat: panels.slice(k, k + PER_ROW) };
@@ -99,7 +107,9 @@ export function corrHeatmapChart(a: Analysis): Chart | null {
       + 'embedding is light everywhere but the diagonal; dark blocks and lines are groups of dimensions that move together. '
       + `${VIEW_STYLE.isobn.name} and standardize rescale each dimension, which leaves every correlation as it was, so they `
       + 'share the input\'s panel; only a rotation (whitening, ABTT) changes this picture. '
-      + `Drawn at one pixel per pair of dimensions, in ${CORR_SHADES} shades.`,
+      + (pooled > 1
+        ? `Each pixel stands for a block of ${pooled} x ${pooled} pairs and shows the largest |ρ_ij| in it, in ${CORR_SHADES} shades.`
+        : `Drawn at one pixel per pair of dimensions, in ${CORR_SHADES} shades.`),
     spec: topLevel(rows.length === 1 ? rows[0] : { vconcat: rows }),
   };
 }
