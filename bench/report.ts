@@ -6,7 +6,7 @@
  *   node --import tsx bench/report.ts --fresh    # rebuild the cached analysis
  *   node --import tsx bench/report.ts --out r.html   # also write the static page
  *
- * Building the analysis (3,000 rows, eight 1024 x 1024 eigendecompositions) takes about a minute
+ * Building the analysis (3,000 rows, eight 1024 x 1024 eigendecompositions) takes 1-2 minutes
  * here, so it is cached as JSON in the OS temp folder; only the rendering is timed. Each mode is
  * rendered once to warm up (module loading, JIT), then timed as the best of 3 runs.
  */
