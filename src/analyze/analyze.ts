@@ -35,7 +35,7 @@ export interface AnalyzeOptions extends TransformParams {
   blockRows?: number;
   /** also compute the arrays the report draws (`diagnostics`, `samples`); default true */
   diagnostics?: boolean;
-  /** rows in the seeded PCA sample of each input, 0 to 5000; default 2000 (0: no scatter) */
+  /** rows in the seeded PCA sample of each input, 0 to 5000; default 1000 (0: no scatter) */
   sampleRows?: number;
   /** seed of the PCA sample; default 0 */
   sampleSeed?: number;

@@ -1,7 +1,10 @@
 import type { EmbeddingSource } from '../io/index.js';
 
-/** Rows the report's PCA scatter shows by default: enough to see the shape, small enough for SVG. */
-export const DEFAULT_SAMPLE_ROWS = 2000;
+/**
+ * Rows the report's PCA scatter shows by default: enough to see the shape, small enough for SVG
+ * (one element per point and view).
+ */
+export const DEFAULT_SAMPLE_ROWS = 1000;
 /** Upper bound of `sampleRows`: beyond it a scatter is ink, not information. */
 export const MAX_SAMPLE_ROWS = 5000;
 

@@ -2,11 +2,6 @@ import type { Analysis } from '../../analyze/schema.js';
 import { inputLabels, reportViews, sig, viewsOf } from '../model.js';
 import { topLevel, zoomParam, type Chart, type Json } from './common.js';
 
-/**
- * Points drawn per view. The sample is already a seeded uniform draw, so its first rows are one
- * too; more points would make the page heavy (an SVG element each) without showing more shape.
- */
-export const PCA_POINTS = 1000;
 const PANEL = 176;
 const PER_ROW = 3;
 
@@ -15,21 +10,20 @@ const PER_ROW = 3;
  * units), one small panel per view. Null without diagnostics.
  */
 export function pcaScatterChart(a: Analysis): Chart | null {
-  const all = reportViews(a).filter((v) => v.diag && v.diag.pca.x.length > 0);
+  const all = reportViews(a).filter((v) => v.diag?.pca && v.diag.pca.x.length > 0);
   if (!all.length) return null;
   const labels = inputLabels(a);
   const inputs = [...new Set(all.map((v) => v.input))];
   const rows: Json[] = [];
   for (const input of inputs) {
     const panels = viewsOf(all, input).map((v, k): Json => {
-      const { x, y, variance } = v.diag!.pca;
-      const n = Math.min(PCA_POINTS, x.length, y.length);
+      const { x, y, variance } = v.diag!.pca!;
       const pct = (f: number) => `${(100 * f).toFixed(1)}%`;
       return {
         title: { text: v.name, color: v.color },
         width: PANEL,
         height: PANEL,
-        data: { values: [{ x: x.slice(0, n).map((t) => sig(t, 3)), y: y.slice(0, n).map((t) => sig(t, 3)) }] },
+        data: { values: [{ x: x.map((t) => sig(t, 3)), y: y.map((t) => sig(t, 3)) }] },
         transform: [{ flatten: ['x', 'y'] }],
         params: [zoomParam(`zoom_pca_${input}_${k}`)],
         mark: { type: 'circle', size: 6, opacity: 0.45, color: v.color },
@@ -53,7 +47,7 @@ export function pcaScatterChart(a: Analysis): Chart | null {
     title: 'The rows on their top two principal axes',
     caption:
       `Each point is one row of ${about}, centred and projected on the view's own first two principal axes `
-      + `(at most ${PCA_POINTS.toLocaleString('en-US')} points drawn per view), in the view's units. `
+      + "in the view's units. "
       + 'An isotropic cloud is round with both axes carrying about 1/d of the variance; a long thin cloud or a large share on '
       + 'PC1 means one direction dominates.',
     spec: topLevel(rows.length === 1 ? rows[0] : { vconcat: rows }),
