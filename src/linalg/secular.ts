@@ -5,8 +5,8 @@ const MAX_ITER = 200;
 export interface RankOneEigen {
   /** ascending, `lambda[i]` in `(d[i], d[i + 1])` (the last in `(d[K-1], d[K-1] + rho |z|^2]`) */
   lambda: Float64Array;
-  /** `K x K` row-major, `u[j * K + i]` = component j of the unit eigenvector of lambda[i] */
-  u: Float64Array;
+  /** `K x K` row-major, row i = the unit eigenvector of lambda[i] */
+  rows: Float64Array;
 }
 
 /**
@@ -25,11 +25,9 @@ export interface RankOneEigen {
 export function rankOneEigen(d: Float64Array, z: Float64Array, rho: number): RankOneEigen {
   const K = d.length;
   const lambda = new Float64Array(K);
-  const u = new Float64Array(K * K);
   if (K === 1) {
     lambda[0] = d[0] + rho * z[0] * z[0];
-    u[0] = 1;
-    return { lambda, u };
+    return { lambda, rows: Float64Array.of(1) };
   }
   // delta[i * K + j] = d_j - lambda_i, kept to full relative accuracy
   const delta = new Float64Array(K * K);
@@ -38,14 +36,20 @@ export function rankOneEigen(d: Float64Array, z: Float64Array, rho: number): Ran
   for (let j = 0; j < K; j++) zz += z[j] * z[j];
   for (let i = 0; i < K; i++) lambda[i] = secularRoot(i, d, z, rho, zz, diff, delta, i * K);
 
-  // Gu-Eisenstat: the z for which the computed roots are exact
+  // Gu-Eisenstat: the z for which the computed roots are exact,
+  // zhat_j^2 = (lambda_j - d_j) prod_{i != j} (lambda_i - d_j) / (d_i - d_j) / rho (row by row)
+  const w = new Float64Array(K);
+  for (let j = 0; j < K; j++) w[j] = -delta[j * K + j];
+  for (let i = 0; i < K; i++) {
+    const row = i * K, di = d[i];
+    for (let j = 0; j < K; j++) if (j !== i) w[j] *= -delta[row + j] / (di - d[j]);
+  }
   const zhat = new Float64Array(K);
   for (let j = 0; j < K; j++) {
-    let w = -delta[j * K + j];
-    for (let i = 0; i < K; i++) if (i !== j) w *= -delta[i * K + j] / (d[i] - d[j]);
-    const mag = Math.sqrt(Math.max(w, 0) / rho);
+    const mag = Math.sqrt(Math.max(w[j], 0) / rho);
     zhat[j] = z[j] >= 0 ? mag : -mag;
   }
+  // eigenvector i: zhat_j / (d_j - lambda_i), normalized; overwrites delta row by row
   for (let i = 0; i < K; i++) {
     const row = i * K;
     let ss = 0;
@@ -55,9 +59,9 @@ export function rankOneEigen(d: Float64Array, z: Float64Array, rho: number): Ran
       ss += x * x;
     }
     const inv = 1 / Math.sqrt(ss);
-    for (let j = 0; j < K; j++) u[j * K + i] = delta[row + j] * inv;
+    for (let j = 0; j < K; j++) delta[row + j] *= inv;
   }
-  return { lambda, u };
+  return { lambda, rows: delta };
 }
 
 /**

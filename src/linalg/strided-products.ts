@@ -12,6 +12,10 @@ const PANEL = 64;
 /**
  * `C += alpha * A^T B`: `C[i][j] += alpha * sum_q A[q][i] * B[q][j]`.
  *
+ * Both operands are packed per panel into 4-wide strips (a strip of A: 4 consecutive columns of
+ * PANEL rows, contiguous), so the kernel streams contiguous memory whatever the leading dimensions;
+ * with power-of-two strides the unpacked loop thrashes one L1 set and runs at half speed.
+ *
  * @param m, n, p  C is `m x n`; A is `p x m`, B is `p x n`
  * @param a, aOff, lda  A's storage, offset of A[0][0], row stride
  */
@@ -23,18 +27,32 @@ export function addAtB(
 ): void {
   if (m <= 0 || n <= 0 || p <= 0) return;
   const m4 = m - (m % 4), n4 = n - (n % 4);
+  const bp = new Float64Array(Math.min(p, PANEL) * n4);
+  const ap = new Float64Array(Math.min(p, PANEL) * 4);
   for (let q0 = 0; q0 < p; q0 += PANEL) {
-    const q1 = Math.min(p, q0 + PANEL);
+    const q1 = Math.min(p, q0 + PANEL), len = q1 - q0;
+    // B panel: strip t (columns 4t..4t+3) at bp[t * 4 * len], row by row
+    for (let j = 0; j < n4; j += 4) {
+      let o = j * len;
+      for (let q = q0; q < q1; q++, o += 4) {
+        const bo = bOff + q * ldb + j;
+        bp[o] = b[bo]; bp[o + 1] = b[bo + 1]; bp[o + 2] = b[bo + 2]; bp[o + 3] = b[bo + 3];
+      }
+    }
     for (let i = 0; i < m4; i += 4) {
+      for (let q = q0, o = 0; q < q1; q++, o += 4) {
+        const ao = aOff + q * lda + i;
+        ap[o] = a[ao]; ap[o + 1] = a[ao + 1]; ap[o + 2] = a[ao + 2]; ap[o + 3] = a[ao + 3];
+      }
       for (let j = 0; j < n4; j += 4) {
         let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
         let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
         let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
         let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-        let ao = aOff + q0 * lda + i, bo = bOff + q0 * ldb + j;
-        for (let q = q0; q < q1; q++, ao += lda, bo += ldb) {
-          const x0 = a[ao], x1 = a[ao + 1], x2 = a[ao + 2], x3 = a[ao + 3];
-          const y0 = b[bo], y1 = b[bo + 1], y2 = b[bo + 2], y3 = b[bo + 3];
+        const end = 4 * len;
+        for (let ao = 0, bo = j * len; ao < end; ao += 4, bo += 4) {
+          const x0 = ap[ao], x1 = ap[ao + 1], x2 = ap[ao + 2], x3 = ap[ao + 3];
+          const y0 = bp[bo], y1 = bp[bo + 1], y2 = bp[bo + 2], y3 = bp[bo + 3];
           s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
           s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
           s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
@@ -46,26 +64,21 @@ export function addAtB(
         c[o2] += alpha * s20; c[o2 + 1] += alpha * s21; c[o2 + 2] += alpha * s22; c[o2 + 3] += alpha * s23;
         c[o3] += alpha * s30; c[o3 + 1] += alpha * s31; c[o3 + 2] += alpha * s32; c[o3 + 3] += alpha * s33;
       }
-      // right edge: columns n4..n-1 of these four rows
-      for (let j = n4; j < n; j++) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let ao = aOff + q0 * lda + i, bo = bOff + q0 * ldb + j;
-        for (let q = q0; q < q1; q++, ao += lda, bo += ldb) {
-          const y = b[bo];
-          s0 += a[ao] * y; s1 += a[ao + 1] * y; s2 += a[ao + 2] * y; s3 += a[ao + 3] * y;
-        }
-        const o = cOff + i * ldc + j;
-        c[o] += alpha * s0; c[o + ldc] += alpha * s1; c[o + 2 * ldc] += alpha * s2; c[o + 3 * ldc] += alpha * s3;
-      }
     }
-    // bottom edge: rows m4..m-1, every column
-    for (let i = m4; i < m; i++) {
-      const co = cOff + i * ldc;
-      for (let q = q0; q < q1; q++) {
-        const x = alpha * a[aOff + q * lda + i];
+    // edges: rows m4..m-1 (all columns) and columns n4..n-1 (rows below m4), axpy over B's rows
+    for (let q = q0; q < q1; q++) {
+      const ar = aOff + q * lda, br = bOff + q * ldb;
+      for (let i = m4; i < m; i++) {
+        const x = alpha * a[ar + i];
         if (x === 0) continue;
-        const bo = bOff + q * ldb;
-        for (let j = 0; j < n; j++) c[co + j] += x * b[bo + j];
+        const co = cOff + i * ldc;
+        for (let j = 0; j < n; j++) c[co + j] += x * b[br + j];
+      }
+      if (n4 === n) continue;
+      for (let i = 0; i < m4; i++) {
+        const x = alpha * a[ar + i];
+        const co = cOff + i * ldc;
+        for (let j = n4; j < n; j++) c[co + j] += x * b[br + j];
       }
     }
   }

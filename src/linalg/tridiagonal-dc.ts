@@ -1,5 +1,5 @@
 import { rankOneEigen } from './secular.js';
-import { addAtB } from './strided-products.js';
+import { addABt } from './strided-products.js';
 import { implicitQL } from './tridiagonal-ql.js';
 
 const EPS = 2 ** -52;
@@ -160,8 +160,8 @@ function merge(d: Float64Array, q: Float64Array, N: number, s: number, n1: numbe
     // new row i = sum_j u[j][i] * old row kept[j], computed per column half over the rows that
     // are non-zero there (the block structure halves the flops)
     prod = new Float64Array(K * len);
-    productHalf(q, base, N, kept, halves, 1, 0, n1, eig.u, K, prod, len);
-    productHalf(q, base, N, kept, halves, 2, n1, n2, eig.u, K, prod, len);
+    productHalf(q, base, N, kept, halves, 1, 0, n1, eig.rows, K, prod, len);
+    productHalf(q, base, N, kept, halves, 2, n1, n2, eig.rows, K, prod, len);
     for (let i = 0; i < K; i++) entries.push({ v: lambda[i], src: i });
   }
   for (const r of deflated) entries.push({ v: dl[r], src: -1 - r });
@@ -179,7 +179,10 @@ function merge(d: Float64Array, q: Float64Array, N: number, s: number, n1: numbe
   d.set(values, s);
 }
 
-/** `prod[i][c0 + c] = sum_j u[j][i] * q_row(kept[j])[c0 + c]` over the kept rows touching this half. */
+/**
+ * `prod[i][c0 + c] = sum_j u_i[j] * q_row(kept[j])[c0 + c]` over the kept rows touching this half
+ * (u_i = row i of `u`), as dot products of contiguous rows.
+ */
 function productHalf(
   q: Float64Array, base: number, N: number, kept: number[], halves: Uint8Array, half: number,
   c0: number, width: number, u: Float64Array, K: number, prod: Float64Array, len: number,
@@ -188,15 +191,17 @@ function productHalf(
   for (let j = 0; j < K; j++) if (halves[kept[j]] & half) sel.push(j);
   const P = sel.length;
   if (P === 0) return;
-  const us = new Float64Array(P * K);
-  const qs = new Float64Array(P * width);
-  for (let t = 0; t < P; t++) {
-    const j = sel[t];
-    us.set(u.subarray(j * K, j * K + K), t * K);
-    const src = base + kept[j] * N + c0;
-    qs.set(q.subarray(src, src + width), t * width);
+  const us = new Float64Array(K * P); // u restricted to the selected components
+  for (let i = 0; i < K; i++) {
+    const src = i * K, dst = i * P;
+    for (let t = 0; t < P; t++) us[dst + t] = u[src + sel[t]];
   }
-  addAtB(K, width, P, 1, us, 0, K, qs, 0, width, prod, c0, len);
+  const qt = new Float64Array(width * P); // the selected rows' half, transposed
+  for (let t = 0; t < P; t++) {
+    const src = base + kept[sel[t]] * N + c0;
+    for (let c = 0; c < width; c++) qt[c * P + t] = q[src + c];
+  }
+  addABt(K, width, P, 1, us, 0, P, qt, 0, P, prod, c0, len);
 }
 
 /** Ascending order of d over [0, len) whose two halves [0, n1) and [n1, len) are each ascending. */
