@@ -1,3 +1,3 @@
 export { addGramUpper, symmetrizeUpper } from './gram.js';
 export { matmul, congruence } from './gemm.js';
-export { eigh, type Eigh } from './eigh.js';
+export { eigh, type Eigh, type EighOptions } from './eigh.js';

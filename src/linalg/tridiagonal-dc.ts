@@ -50,7 +50,8 @@ function solve(d: Float64Array, e: Float64Array, q: Float64Array, N: number, s: 
     const off = s * N + s;
     for (let i = 0; i < len; i++) q[off + i * N + i] = 1;
     const dd = d.subarray(s, s + len);
-    implicitQL(dd, e.subarray(s, s + len - 1), len, q, off, N, len);
+    // the whole matrix is scaled to a largest entry of about 1
+    implicitQL(dd, e.subarray(s, s + len - 1), len, q, off, N, len, 1);
     sortBlock(dd, q, off, N, len);
     return;
   }

@@ -30,13 +30,24 @@ export function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array, n:
  * Rotations use a plain `sqrt(a^2 + b^2)` (Math.hypot is 2x slower in V8): callers scale T so its
  * largest entry is about 1.
  *
+ * An off-diagonal is negligible when it is below eps times its two diagonal neighbours (relative,
+ * as LAPACK) or below eps * `norm`: without the absolute test, blocks whose entries are all at the
+ * rounding-noise level of a larger matrix can sweep forever.
+ *
+ * @param norm  the scale of the whole matrix (default: the largest entry of this block)
  * @throws Error after {@link MAX_SWEEPS} sweeps on one eigenvalue (never seen on finite input)
  */
 export function implicitQL(
   d: Float64Array, e: Float64Array, n: number,
-  z: Float64Array | null, zOff: number, ldz: number, cols: number,
+  z: Float64Array | null, zOff: number, ldz: number, cols: number, norm?: number,
 ): void {
   if (n <= 1) return;
+  let scale = norm ?? 0;
+  if (norm === undefined) {
+    for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]));
+    for (let i = 0; i + 1 < n; i++) scale = Math.max(scale, Math.abs(e[i]));
+  }
+  const absTol = EPS * scale;
   // e[n - 1] = 0 is the sentinel that ends every search for a negligible off-diagonal
   const f = new Float64Array(n);
   f.set(e.subarray(0, n - 1));
@@ -45,7 +56,8 @@ export function implicitQL(
     for (;;) {
       let m = l;
       for (; m < n - 1; m++) {
-        if (Math.abs(f[m]) <= EPS * (Math.abs(d[m]) + Math.abs(d[m + 1]))) break;
+        const fm = Math.abs(f[m]);
+        if (fm <= absTol || fm <= EPS * (Math.abs(d[m]) + Math.abs(d[m + 1]))) break;
       }
       if (m === l) break;
       if (++sweeps > MAX_SWEEPS) throw new Error('eigh: tridiagonal QL did not converge');

@@ -227,6 +227,8 @@ const structured: [string, number, Float64Array][] = [
   ['glued Wilkinson W21+ x 6', 126, symmetricFrom(126, 7, (i, j) => (i === j ? Math.abs((i % 21) - 10) : j === i + 1 ? (i % 21 === 20 ? 1e-10 : 1) : 0))],
   ['three eigenvalues, rotated', 90, rotatedSpectrum(90, 8, (i) => [4, 1, -2][i % 3])],
   ['rank 3', 80, lowRank(80, 3, 9)],
+  // T has long stretches at the rounding-noise level: QL stalls without its absolute test
+  ['eigenvalues 1, 1e-8, 0, rotated', 200, rotatedSpectrum(200, 1, (i) => [0, 1, 1e-8][i % 3])],
 ];
 
 for (const [name, d, a] of structured) {
