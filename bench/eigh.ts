@@ -99,7 +99,7 @@ try {
     const np = numpyTimes(path);
     const np1 = numpyTimes(path, 1);
     eigh(m, Math.min(d, 64), { vectors: true }); // warm the JIT on a small problem
-    let values = new Float64Array(0);
+    let values: Float64Array = new Float64Array(0);
     const tv = best(3, () => (values = eigh(m, d).values));
     const tf = best(3, () => eigh(m, d, { vectors: true }));
     const tt = best(3, () => eigh(m, d, { vectors: true, top: 2 }));
