@@ -9,8 +9,10 @@ export interface Eigh {
   /** eigenvalues, descending (all d of them, also with `top`) */
   values: Float64Array;
   /**
-   * `d x d` row-major; column k is the unit eigenvector of `values[k]` (sign arbitrary). With
-   * `top: k` (k < d) it is `d x k` instead: column j is the unit eigenvector of `values[j]`.
+   * `d x d` row-major; column k is the unit eigenvector of `values[k]`, signed so that its entry
+   * of largest magnitude (the first one on ties) is positive; within a repeated eigenvalue, any
+   * orthonormal basis. With `top: k` (k < d) it is `d x k` instead: column j is the unit
+   * eigenvector of `values[j]`, the same convention.
    */
   vectors?: Float64Array;
 }
@@ -108,13 +110,23 @@ export function eigh(m: Float64Array, d: number, opts: EighOptions = {}): Eigh {
 
 /**
  * `d x k` row-major whose column j is row j of `rows` (k x d), or row k-1-j when `reversed`
- * (rows in ascending eigenvalue order, columns descending).
+ * (rows in ascending eigenvalue order, columns descending), with the sign convention of
+ * {@link Eigh.vectors}: the same vector comes out the same whichever path computed it.
  */
 function columns(rows: Float64Array, k: number, d: number, reversed: boolean): Float64Array {
   const out = new Float64Array(d * k);
   for (let j = 0; j < k; j++) {
     const r = (reversed ? k - 1 - j : j) * d;
-    for (let i = 0; i < d; i++) out[i * k + j] = rows[r + i];
+    let big = 0, at = 0;
+    for (let i = 0; i < d; i++) {
+      const x = Math.abs(rows[r + i]);
+      if (x > big) {
+        big = x;
+        at = i;
+      }
+    }
+    const sign = rows[r + at] < 0 ? -1 : 1;
+    for (let i = 0; i < d; i++) out[i * k + j] = sign * rows[r + i];
   }
   return out;
 }

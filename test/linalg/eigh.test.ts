@@ -159,6 +159,24 @@ test('eigh reads only the upper triangle', async () => {
   }
 });
 
+test('eigh signs each vector so that its largest entry is positive, the same on every path', async () => {
+  const c = doc.cases.find((x) => x.name === 'sym64')!;
+  const a = await matrixOf(c);
+  const d = c.d;
+  const full = eigh(a, d, { vectors: true }).vectors!;
+  for (let k = 0; k < d; k++) {
+    let big = 0, at = 0;
+    for (let i = 0; i < d; i++) if (Math.abs(full[i * d + k]) > big) [big, at] = [Math.abs(full[i * d + k]), i];
+    assert.ok(full[at * d + k] > 0);
+  }
+  for (const k of [2, 7, 40]) {
+    const top = eigh(a, d, { vectors: true, top: k }).vectors!;
+    let diff = 0;
+    for (let i = 0; i < d; i++) for (let j = 0; j < k; j++) diff = Math.max(diff, Math.abs(top[i * k + j] - full[i * d + j]));
+    assert.ok(diff < 1e-9, `top ${k}: ${diff}`);
+  }
+});
+
 test('eigh known answers: diagonal matrix', () => {
   const diag = [3, -1, 7.5, 0, 2, -2.25];
   const d = diag.length;
@@ -166,10 +184,10 @@ test('eigh known answers: diagonal matrix', () => {
   diag.forEach((x, i) => (a[i * d + i] = x));
   const { values, vectors } = eigh(a, d, { vectors: true });
   assert.equal(Array.from(values), [7.5, 3, 2, 0, -1, -2.25]);
-  // column k is +-e_i for the i holding values[k]
+  // column k is e_i for the i holding values[k]
   for (let k = 0; k < d; k++) {
     const i = diag.indexOf(values[k]);
-    for (let r = 0; r < d; r++) assert.is(Math.abs(vectors![r * d + k]), r === i ? 1 : 0);
+    for (let r = 0; r < d; r++) assert.is(vectors![r * d + k], r === i ? 1 : 0);
   }
 });
 
