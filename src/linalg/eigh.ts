@@ -85,11 +85,11 @@ export function eigh(m: Float64Array, d: number, opts: EighOptions = {}): Eigh {
   const tri = tridiagonalize(a, d);
 
   if (!wantVectors || top < d) {
-    const asc = tridiagonalEigenvalues(tri.diag, tri.off, d);
-    const values = Float64Array.from(asc.reverse(), (x) => x / scale);
+    const desc = tridiagonalEigenvalues(tri.diag, tri.off, d).reverse();
+    const values = Float64Array.from(desc, (x) => x / scale);
     if (!wantVectors) return { values };
     if (top <= Math.max(INVERSE_ITERATION_MAX, d / 8)) {
-      const rows = tridiagonalVectors(tri.diag, tri.off, d, asc.subarray(0, top));
+      const rows = tridiagonalVectors(tri.diag, tri.off, d, desc.subarray(0, top));
       if (rows) {
         applyQ(tri, rows, top);
         return { values, vectors: columns(rows, top, d, false) };
