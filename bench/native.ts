@@ -7,7 +7,7 @@
  * Cases: X^T X of a random 100k x 768 float64 matrix (our syrkUpper vs numpy `X.T @ X`, which numpy
  * also runs as a syrk; addGramUpper on a 5k-row slice for scale), and the symmetric eigensolver at
  * d = 768 and 1024, values only and with vectors (our syevd vs numpy eigvalsh / eigh, both LAPACK
- * dsyevd; ml-matrix's EVD behind `eigh` at 768 once). Best of a few runs each.
+ * dsyevd; our TypeScript `eigh` at 768 once). Best of a few runs each.
  *
  * GFLOP/s use nominal counts: n d (d + 1) for the Gram (multiply and add counted, upper triangle only,
  * the same for every implementation); 4/3 d^3 for eigenvalues only and 9 d^3 with vectors (Golub and

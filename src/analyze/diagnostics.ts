@@ -75,25 +75,22 @@ export function absRaster(rho: Float64Array, d: number): UnitRaster {
 
 /**
  * Rows (`rows x d`, already in the view's coordinates) centred on the view's mean and projected on
- * its two leading principal axes. Each axis's sign is fixed (its largest component positive) so
- * that the same file always gives the same picture.
+ * its two leading principal axes (each with its largest component positive).
  */
 export function pcaScatter(data: Float64Array, rows: number, m: Moments): NonNullable<ViewDiagnostics['pca']> {
   const d = m.dims;
-  const { values, vectors } = eigh(m.cov, d, { vectors: true });
+  // eigh fixes each vector's sign (largest component positive): the same file, the same picture.
+  const { values, vectors } = eigh(m.cov, d, { vectors: true, top: 2 });
   let total = 0;
   for (const v of values) total += Math.max(0, v);
   const axes = Math.min(2, d);
   const coords: number[][] = [[], []];
   for (let a = 0; a < 2; a++) {
     if (a >= axes) { coords[a] = new Array<number>(rows).fill(0); continue; }
-    let big = 0;
-    for (let i = 0; i < d; i++) if (Math.abs(vectors![i * d + a]) > Math.abs(big)) big = vectors![i * d + a];
-    const sign = big < 0 ? -1 : 1;
     for (let r = 0; r < rows; r++) {
       let s = 0;
-      for (let i = 0; i < d; i++) s += (data[r * d + i] - m.mean[i]) * vectors![i * d + a];
-      coords[a].push(round(sign * s));
+      for (let i = 0; i < d; i++) s += (data[r * d + i] - m.mean[i]) * vectors![i * axes + a];
+      coords[a].push(round(s));
     }
   }
   const frac = (k: number) => (k < axes && total > 0 ? Math.max(0, values[k]) / total : 0);
