@@ -50,6 +50,18 @@ test('analyze of two files with labels: one comparison report, labels escaped', 
   assert.match(html, '&lt;img src=x onerror=alert(1)&gt;');
 });
 
+test('analyze --interactive inlines vega-embed; the static page runs no script', () => {
+  const still = join(tmp.dir, 'still.html');
+  const live = join(tmp.dir, 'live.html');
+  assert.is(isotropy('analyze', BASE, '--one-pass', '-q', '--out', still).code, 0);
+  assert.is(isotropy('analyze', BASE, '--one-pass', '-q', '--out', live, '--interactive').code, 0);
+  const a = readFileSync(still, 'utf8');
+  const b = readFileSync(live, 'utf8');
+  assert.not.match(a, /<script[\s>]/);
+  assert.match(b, /vegaEmbed/);
+  assert.ok(b.length > a.length + 500_000, 'the bundles are inlined');
+});
+
 test('analyze: report flags are checked', () => {
   failsCleanly(isotropy('analyze', BASE, '--label', 'one', '--label', 'two'), /2 label\(s\) for 1 input\(s\): give one --label per input file/);
   failsCleanly(isotropy('analyze', BASE, '--no-report', '--out', join(tmp.dir, 'x.html')), /--out and --interactive are about the report: leave out --no-report/);

@@ -34,7 +34,7 @@ export function corrHistogramChart(a: Analysis): Chart | null {
       encoding: {
         x: { field: 'rho', type: 'quantitative', title: 'correlation ρ_ij between two dimensions (bin centre)', scale: { domain: [-1, 1] } },
         // square root: a whitened spike of 50% and a spread of 2% per bin both stay readable
-        y: { field: 'share', type: 'quantitative', title: 'share of dimension pairs (%, square-root scale)', scale: { type: 'sqrt' } },
+        y: { field: 'share', type: 'quantitative', title: '% of pairs (square-root scale)', scale: { type: 'sqrt' } },
         color: colorByView(distinct),
         tooltip: [{ field: 'view' }, { field: 'rho', title: 'ρ (bin centre)', format: '.3f' }, { field: 'share', title: '% of pairs', format: '.3g' }, { field: 'pairs', title: 'pairs' }],
       },
