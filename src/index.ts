@@ -3,10 +3,28 @@
  *
  * Read embeddings (`readEmbeddings`, `openNpy`), compute one-pass sufficient statistics
  * (`StatsAccumulator`) and the metrics built from them, transform with IsoBN and friends, and run
- * the whole analysis (`analyze`) as `isotropy analyze` does.
+ * the whole analysis (`analyze`) as `isotropy analyze` does, and render it as one offline HTML page
+ * (`renderReport`; the chart builders are in `isotropy-toolkit/report`).
  */
+import type { Analysis } from './analyze/index.js';
+import type { ReportOptions } from './report/index.js';
+
 export * from './io/index.js';
 export * from './stats/index.js';
 export * from './transforms/index.js';
 export * from './analyze/index.js';
 export * from './extract/index.js';
+export { ReportError } from './report/errors.js';
+export type { ReportOptions } from './report/index.js';
+
+/**
+ * An analysis (from {@link analyze}, with its diagnostics) as one self-contained HTML page: charts
+ * pre-rendered to SVG, no network access when opened. Loads vega on first use (about 0.3 s), so
+ * importing this package stays fast.
+ *
+ * @throws ReportError when `analysis` is not one
+ */
+export async function renderReport(analysis: Analysis, opts?: ReportOptions): Promise<string> {
+  const report = await import('./report/index.js');
+  return report.renderReport(analysis, opts);
+}

@@ -1,15 +1,19 @@
-import { openNpy, type EmbeddingSource } from '../io/index.js';
+import { basename, extname } from 'node:path';
+import { openNpy, sha256File, type EmbeddingSource } from '../io/index.js';
 import { StatsError, avgCosine, momentMetrics, momentsOf, type Moments, type StatsAccumulator } from '../stats/index.js';
 import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
 import { withEighSolver } from '../linalg/index.js';
+import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
-import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type TransformResult } from './schema.js';
+import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from './sample.js';
+import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
 import { secondPass } from './second-pass.js';
+import { toolInfo } from './tool.js';
 
 /** Where a long analysis is; passes are 1 (statistics) and 2 (I(W) and transformed cosines). */
 export interface AnalyzeProgress {
@@ -32,6 +36,14 @@ export interface AnalyzeOptions extends TransformParams {
   onePass?: boolean;
   /** rows per block read from disk; default: about 16 MiB of file data */
   blockRows?: number;
+  /** also compute the arrays the report draws (`diagnostics`, `samples`); default true */
+  diagnostics?: boolean;
+  /** rows in the seeded PCA sample of each input, 0 to 5000; default 1000 (0: no scatter) */
+  sampleRows?: number;
+  /** seed of the PCA sample; default 0 */
+  sampleSeed?: number;
+  /** one display name per input (the report's legends); default: the file names without .npy */
+  labels?: readonly string[];
   onProgress?: (p: AnalyzeProgress) => void;
   /** called with each warning (constant dimensions, n < d, ...); default: ignored */
   onWarning?: (message: string) => void;
@@ -53,17 +65,32 @@ export interface AnalyzeOptions extends TransformParams {
  */
 export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const names = parseTransforms(opts.transforms ?? 'isobn');
-  const analysis: Analysis = { schema: ANALYSIS_SCHEMA, inputs: [], results: [] };
+  checkSampleRows(opts.sampleRows);
+  const labels = inputLabels(inputs.map((x) => (typeof x === 'string' ? x : x.path)), opts.labels);
+  const withDiagnostics = opts.diagnostics ?? true;
+  const analysis: Analysis = {
+    schema: ANALYSIS_SCHEMA,
+    inputs: [],
+    results: [],
+    ...(withDiagnostics ? { diagnostics: [] as ViewDiagnostics[], samples: [] as SampleInfo[] } : {}),
+    tool: toolInfo(),
+  };
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
   try {
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
       const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
       try {
+        // Hashing streams the file alongside the first pass; the page cache serves the second reader.
+        const hashing = typeof input === 'string' ? sha256File(input) : null;
+        hashing?.catch(() => {});
         const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows);
-        const one = await withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, runner));
-        analysis.inputs.push(one.info);
+        const one = await withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
+        const sha256 = hashing ? await hashing : undefined;
+        analysis.inputs.push({ ...one.info, ...(sha256 ? { sha256 } : {}), label: labels[i] });
         analysis.results.push(...one.results);
+        if (one.diagnostics) analysis.diagnostics!.push(...one.diagnostics);
+        if (one.sample) analysis.samples!.push(one.sample);
       } finally {
         if (typeof input === 'string') await source.close();
       }
@@ -76,7 +103,27 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
   return analysis;
 }
 
-async function analyzeSource(source: EmbeddingSource, index: number, names: TransformName[], opts: AnalyzeOptions, runner: PassRunner) {
+/**
+ * The names the report shows: the given labels (one per input), else the file names without
+ * `.npy`, or the paths themselves where two file names are the same.
+ */
+export function inputLabels(paths: readonly string[], labels?: readonly string[]): string[] {
+  if (labels && labels.length) {
+    if (labels.length !== paths.length) {
+      throw new StatsError(`${labels.length} label(s) for ${paths.length} input(s): give one --label per input file, in the same order`);
+    }
+    return [...labels];
+  }
+  const stems = paths.map((p) => basename(p, extname(p) === '.npy' ? '.npy' : ''));
+  return new Set(stems).size === stems.length ? stems : [...paths];
+}
+
+function checkSampleRows(k: number | undefined): void {
+  if (k === undefined || (Number.isInteger(k) && k >= 0 && k <= MAX_SAMPLE_ROWS)) return;
+  throw new StatsError(`--sample-rows must be a whole number from 0 to ${MAX_SAMPLE_ROWS}, got ${k}`);
+}
+
+async function analyzeSource(source: EmbeddingSource, index: number, names: TransformName[], opts: AnalyzeOptions, withDiagnostics: boolean, runner: PassRunner) {
   const warn = (m: string) => opts.onWarning?.(`${source.path}: ${m}`);
   for (const note of source.notes) warn(note);
 
@@ -96,6 +143,16 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     });
   }
 
+  let diagnostics: ViewDiagnostics[] | null = null;
+  let sample: SampleInfo | null = null;
+  if (withDiagnostics) {
+    const seed = opts.sampleSeed ?? 0;
+    const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
+    const rows = want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null;
+    diagnostics = viewDiagnostics(index, diagnosticViews(analysed), rows && rows.rows > 0 ? { ...rows, dims: source.dims } : null);
+    sample = { input: index, rows: rows?.rows ?? 0, seed };
+  }
+
   const info: InputInfo = {
     path: source.path,
     rows: source.rows,
@@ -107,7 +164,7 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     zeroRows: acc.zeroRows,
   };
   analysed.results.forEach((r) => { r.input = index; });
-  return { info, results: analysed.results };
+  return { info, results: analysed.results, diagnostics, sample };
 }
 
 /**

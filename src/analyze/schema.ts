@@ -82,9 +82,10 @@ export interface ViewDiagnostics {
   corrAbs: UnitRaster | null;
   /**
    * The sampled rows in this view, centred and projected on its top two principal axes
-   * (units of the view); `variance` is the fraction of the total variance each axis carries
+   * (units of the view); `variance` is the fraction of the total variance each axis carries.
+   * null when the rows were not available (statistics merged from shards)
    */
-  pca: { x: number[]; y: number[]; variance: [number, number] };
+  pca: { x: number[]; y: number[]; variance: [number, number] } | null;
 }
 
 /** Which rows the PCA scatter shows: a seeded uniform sample without replacement. */

@@ -2,8 +2,10 @@ import { openNpy } from '../io/index.js';
 import { StatsAccumulator } from '../stats/index.js';
 import { parseTransforms, type TransformParams } from '../transforms/index.js';
 import { analyzeAccumulator } from './analyze.js';
+import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
+import { toolInfo } from './tool.js';
 
 /**
  * Sufficient statistics of one .npy file (one shard of a larger set), for `isotropy stats --save`;
@@ -38,7 +40,8 @@ export function analyzeShards(
   const acc = new StatsAccumulator(shards[0].dims);
   for (const s of shards) acc.merge(s);
   const label = shards.length === 1 ? labels[0] : `${labels.length} merged shards`;
-  const { results, warnings } = analyzeAccumulator(acc, names, opts, { label });
+  const analysed = analyzeAccumulator(acc, names, opts, { label });
+  const { results, warnings } = analysed;
   warnings.forEach((w) => opts.onWarning?.(`${label}: ${w}`));
   const dtypes = [...new Set(acc.sources.map((s) => s.dtype).filter(Boolean))];
   return {
@@ -52,7 +55,11 @@ export function analyzeShards(
       droppedRows: acc.nonfiniteRows,
       zeroRows: acc.zeroRows,
       shards: [...labels],
+      label,
     }],
     results,
+    // No rows here, so no PCA sample: the report leaves the scatter out.
+    diagnostics: viewDiagnostics(0, diagnosticViews(analysed), null),
+    tool: toolInfo(),
   };
 }

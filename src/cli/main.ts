@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import * as analyzeCmd from './commands/analyze.js';
 import * as extractCmd from './commands/extract.js';
 import * as mergeCmd from './commands/merge.js';
+import * as reportCmd from './commands/report.js';
 import * as statsCmd from './commands/stats.js';
 import * as transformCmd from './commands/transform.js';
 import { reportError, UsageError } from './errors.js';
@@ -21,8 +22,9 @@ export async function main(args: string[]): Promise<void> {
       .command(transformCmd as never)
       .command(statsCmd as never)
       .command(mergeCmd as never)
+      .command(reportCmd as never)
       .command(extractCmd as never)
-      .demandCommand(1, 'name a command: analyze, transform, stats, merge or extract')
+      .demandCommand(1, 'name a command: analyze, report, transform, stats, merge or extract')
       .strict()
       .version(pkg.version)
       .help()

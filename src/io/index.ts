@@ -8,3 +8,4 @@ export { matrixSource } from './memory-source.js';
 export { parseNpyHeader, type NpyHeader } from './npy-header.js';
 export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy-writer.js';
 export { writeFileAtomic } from './atomic-file.js';
+export { sha256File } from './sha256.js';

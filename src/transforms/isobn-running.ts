@@ -1,6 +1,6 @@
 import { addGramUpper, symmetrizeUpper } from '../linalg/index.js';
 import { TransformError } from './errors.js';
-import { isobnScale, type IsoBNOptions } from './isobn.js';
+import { isobnFactors, type IsoBNOptions } from './isobn.js';
 
 /** The training-time estimator's settings, with the official code's defaults. */
 export interface RunningIsoBNOptions {
@@ -75,8 +75,13 @@ export class RunningIsoBN {
 
   /** The scale the trained layer would apply: IsoBN's formula on the running estimates. */
   scale(opts: IsoBNOptions = {}): Float64Array {
+    return this.factors(opts).scale;
+  }
+
+  /** {@link scale} with its ingredients: the running std s_i and gamma_i it was computed from. */
+  factors(opts: IsoBNOptions = {}): { std: Float64Array; gamma: Float64Array; scale: Float64Array } {
     const { cov, std } = this.finish();
-    return isobnScale(cov, std, opts);
+    return { std, ...isobnFactors(cov, std, opts) };
   }
 
   private step(): void {

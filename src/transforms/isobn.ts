@@ -35,8 +35,17 @@ export function isobnOptions(opts: IsoBNOptions = {}): Required<IsoBNOptions> {
  *             batch stds for the training-time estimator
  */
 export function isobnScale(cov: Float64Array, std: Float64Array, opts: IsoBNOptions = {}): Float64Array {
+  return isobnFactors(cov, std, opts).scale;
+}
+
+/**
+ * {@link isobnScale} with its ingredient: `gamma_i = mean_j rho_ij^2` (diagonal included, so
+ * 1/d <= gamma_i <= 1; 1 means dimension i is fully correlated with all others).
+ */
+export function isobnFactors(cov: Float64Array, std: Float64Array, opts: IsoBNOptions = {}): { gamma: Float64Array; scale: Float64Array } {
   const { eps, beta } = isobnOptions(opts);
   const d = std.length;
+  const gamma = new Float64Array(d);
   const a = new Float64Array(d);
   let energy = 0, newEnergy = 0;
   for (let i = 0; i < d; i++) {
@@ -49,6 +58,7 @@ export function isobnScale(cov: Float64Array, std: Float64Array, opts: IsoBNOpti
       g += r * r;
     }
     g /= d;
+    gamma[i] = g;
     a[i] = Math.pow(g * si + eps, -beta);
     const cii = cov[i * d + i];
     energy += cii;
@@ -56,7 +66,7 @@ export function isobnScale(cov: Float64Array, std: Float64Array, opts: IsoBNOpti
   }
   const m = Math.sqrt(energy / (newEnergy + eps));
   for (let i = 0; i < d; i++) a[i] *= m;
-  return a;
+  return { gamma, scale: a };
 }
 
 /**

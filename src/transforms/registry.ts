@@ -2,7 +2,7 @@ import type { Moments } from '../stats/index.js';
 import { abttMap } from './abtt.js';
 import type { AffineMap } from './affine-map.js';
 import { TransformError } from './errors.js';
-import { isobnOptions, isobnScale } from './isobn.js';
+import { isobnFactors, isobnOptions } from './isobn.js';
 import { RunningIsoBN } from './isobn-running.js';
 import { standardizeMap } from './standardize.js';
 import { whitenMap } from './whiten.js';
@@ -35,6 +35,8 @@ export interface FittedTransform {
   map: AffineMap;
   /** IsoBN's per-dimension factors a_i (isobn, isobn-running) */
   scale?: Float64Array;
+  /** what IsoBN's factors were computed from: the stds s_i and gamma_i = mean_j rho_ij^2 */
+  isobn?: { std: Float64Array; gamma: Float64Array };
   warnings: string[];
 }
 
@@ -76,15 +78,15 @@ export function fitTransform(name: TransformName, m: Moments, params: TransformP
     case 'isobn': {
       const opts = isobnOptions(params);
       const std = Float64Array.from({ length: m.dims }, (_, i) => Math.sqrt(m.cov[i * m.dims + i]));
-      const scale = isobnScale(m.cov, std, opts);
-      return { name, params: { ...opts }, map: { kind: 'diagonal', scale }, scale, warnings: [] };
+      const { gamma, scale } = isobnFactors(m.cov, std, opts);
+      return { name, params: { ...opts }, map: { kind: 'diagonal', scale }, scale, isobn: { std, gamma }, warnings: [] };
     }
     case 'isobn-running': {
       if (!running) {
         throw new TransformError('isobn-running needs the rows in their original order: it cannot be computed from saved statistics');
       }
       const opts = isobnOptions(params);
-      const scale = running.scale(opts);
+      const { std, gamma, scale } = running.factors(opts);
       const warnings = running.batches < 50
         ? [`isobn-running: only ${running.batches} batches, so the running estimates still carry their zero start (factor ${(1 - (1 - running.momentum) ** running.batches).toFixed(2)})`]
         : [];
@@ -93,6 +95,7 @@ export function fitTransform(name: TransformName, m: Moments, params: TransformP
         params: { ...opts, batchSize: running.batchSize, momentum: running.momentum },
         map: { kind: 'diagonal', scale },
         scale,
+        isobn: { std, gamma },
         warnings,
       };
     }

@@ -56,7 +56,7 @@ test('1-D and 4-D arrays', () => {
 test('n = 1', () => failsCleanly(isotropy('analyze', f4('one.npy', 1, 4)), /one\.npy: 1 usable row: statistics need at least 2 rows/));
 
 test('n < d warns that the spectrum is rank-deficient, and still answers', () => {
-  const r = isotropy('analyze', f4('wide.npy', 5, 8), '--json');
+  const r = isotropy('analyze', f4('wide.npy', 5, 8), '--json', '--no-report');
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: .*wide\.npy: only 5 rows for 8 dimensions.*rank-deficient/);
   assert.is(JSON.parse(r.stdout).results[0].spectrum.eigenvalues.length, 8);
@@ -68,7 +68,7 @@ test('NaN/Inf rows: an error naming the first bad row; --drop-nonfinite skips an
   x[42 * 4] = Infinity;
   const p = f4('nan.npy', 60, 4, x);
   failsCleanly(isotropy('analyze', p), /nan\.npy: row 17 \(0-based\) holds NaN in dimension 2.*--drop-nonfinite/);
-  const r = isotropy('analyze', p, '--drop-nonfinite', '--json');
+  const r = isotropy('analyze', p, '--drop-nonfinite', '--json', '--no-report');
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /dropped 2 row\(s\) holding NaN\/Inf/);
   const a = JSON.parse(r.stdout);
@@ -82,7 +82,7 @@ test('NaN/Inf rows: an error naming the first bad row; --drop-nonfinite skips an
 test('constant dimensions: a warning, every metric still finite', () => {
   const x = anisotropic(40, 5, 3);
   for (let r = 0; r < 40; r++) x[r * 5 + 1] = 0.25;
-  const r = isotropy('analyze', f4('const.npy', 40, 5, x), '--json', '--transform', 'isobn,standardize,whiten,abtt');
+  const r = isotropy('analyze', f4('const.npy', 40, 5, x), '--json', '--no-report', '--transform', 'isobn,standardize,whiten,abtt');
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /1 constant dimension\(s\) \(zero variance\): 1;/);
   const a = JSON.parse(r.stdout);

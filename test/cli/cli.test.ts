@@ -15,7 +15,7 @@ const tmp = makeTempDir();
 test.after(() => tmp.cleanup());
 
 test('analyze the bundled example: a table with both columns, exit 0, nothing on stderr', () => {
-  const r = isotropy('analyze', EXAMPLE);
+  const r = isotropy('analyze', EXAMPLE, '--no-report');
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'fixtures/glove-100d-5k.npy');
   assert.match(r.stdout, '5000 rows x 100 dims, dtype <f4, C order');
@@ -27,7 +27,7 @@ test('analyze the bundled example: a table with both columns, exit 0, nothing on
 });
 
 test('analyze --json prints the isotropy.analysis/v1 shape with numpy-exact numbers', () => {
-  const r = isotropy('analyze', BASE, '--json');
+  const r = isotropy('analyze', BASE, '--json', '--no-report');
   assert.is(r.code, 0, r.stderr);
   const a = JSON.parse(r.stdout);
   assert.is(a.schema, 'isotropy.analysis/v1');
@@ -47,28 +47,28 @@ test('analyze --json prints the isotropy.analysis/v1 shape with numpy-exact numb
 });
 
 test('analyze two files with --transform isobn,standardize; --transform none gives only the input', () => {
-  const r = isotropy('analyze', BASE, 'fixtures/golden/base_f4.npy', '--transform', 'isobn,standardize', '--json');
+  const r = isotropy('analyze', BASE, 'fixtures/golden/base_f4.npy', '--transform', 'isobn,standardize', '--json', '--no-report');
   assert.is(r.code, 0, r.stderr);
   const a = JSON.parse(r.stdout);
   assert.is(a.inputs.length, 2);
   assert.equal(a.results.map((x: any) => `${x.input}:${x.transform}`), ['0:none', '0:isobn', '0:standardize', '1:none', '1:isobn', '1:standardize']);
-  const t = isotropy('analyze', BASE, '--transform', 'none', '--json');
+  const t = isotropy('analyze', BASE, '--transform', 'none', '--json', '--no-report');
   assert.equal(JSON.parse(t.stdout).results.map((x: any) => x.transform), ['none']);
 });
 
 test('analyze --one-pass leaves I(W) and transformed cosines null; table shows "-"', () => {
-  const a = JSON.parse(isotropy('analyze', BASE, '--json', '--one-pass').stdout);
+  const a = JSON.parse(isotropy('analyze', BASE, '--json', '--one-pass', '--no-report').stdout);
   assert.is(a.results[0].partitionIsotropy, null);
   assert.is(a.results[1].avgCosine, null);
   assert.ok(a.results[0].avgCosine !== null, 'the input cosine comes from the first pass');
-  assert.match(isotropy('analyze', BASE, '--one-pass').stdout, /^partitionIsotropy\s+-\s+-$/m);
+  assert.match(isotropy('analyze', BASE, '--one-pass', '--no-report').stdout, /^partitionIsotropy\s+-\s+-$/m);
 });
 
 test('analyze an (n, L, d) file: default last layer, --layer picks another', () => {
-  const a = JSON.parse(isotropy('analyze', 'fixtures/golden/layers_f4.npy', '--json').stdout);
+  const a = JSON.parse(isotropy('analyze', 'fixtures/golden/layers_f4.npy', '--json', '--no-report').stdout);
   assert.equal(a.inputs[0].shape, [200, 3, 12]);
   assert.is(a.inputs[0].layer, 2);
-  const b = JSON.parse(isotropy('analyze', 'fixtures/golden/layers_f4.npy', '--json', '--layer', '0').stdout);
+  const b = JSON.parse(isotropy('analyze', 'fixtures/golden/layers_f4.npy', '--json', '--layer', '0', '--no-report').stdout);
   assert.is(b.inputs[0].layer, 0);
   const want = golden.cases.find((c: any) => c.file === 'layers_f4.npy' && c.layer === 0).results.none.isoScore;
   assert.ok(Math.abs(b.results[0].isoScore - want) < 1e-9);
@@ -114,7 +114,7 @@ test('stats --save on shards, then merge, equals the one-pass analysis of the wh
   const m = isotropy('merge', join(tmp.dir, 'part1.stats.json'), join(tmp.dir, 'part2.stats.json'), '--json', '--save', join(tmp.dir, 'all.stats.json'));
   assert.is(m.code, 0, m.stderr);
   const merged = JSON.parse(m.stdout);
-  const whole = JSON.parse(isotropy('analyze', BASE, '--json', '--one-pass').stdout);
+  const whole = JSON.parse(isotropy('analyze', BASE, '--json', '--one-pass', '--no-report').stdout);
   assert.is(merged.inputs[0].rows, 200);
   assert.equal(merged.inputs[0].shards.length, 2);
   for (const k of [0, 1]) {

@@ -9,6 +9,11 @@ export interface Run { code: number | null; stdout: string; stderr: string }
 
 /** `isotropy ...args` from the repository root, with no terminal (plain progress lines). */
 export function isotropy(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ISOTROPY_DEBUG: '' } });
+  return isotropyIn(ROOT, ...args);
+}
+
+/** `isotropy ...args` run from the folder `cwd`. */
+export function isotropyIn(cwd: string, ...args: string[]): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ISOTROPY_DEBUG: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,15 +1,7 @@
+import { mulberry32 } from '../../src/analyze/sample.ts';
+
 /** Seeded random numbers for tests: the same matrices on every run and machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    // mulberry32
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Standard normal samples (Box-Muller). */
 export function gaussian(seed: number): () => number {

@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
-import { analyze } from '../../index.js';
+import { analyze, DEFAULT_SAMPLE_ROWS } from '../../index.js';
+import { UsageError } from '../errors.js';
 import { formatAnalysis } from '../format.js';
 import { readOptions, transformParamOptions, transformParams, warner } from '../options.js';
 import { Progress } from '../progress.js';
+import { defaultReportPath, saveReport } from '../report-file.js';
 
 export const command = 'analyze <files..>';
 export const describe = 'Isotropy metrics of .npy embeddings, before and after IsoBN (and other transforms)';
@@ -13,15 +15,22 @@ export function builder(y: Argv) {
     .option('json', { type: 'boolean', default: false, describe: 'print the isotropy.analysis/v1 JSON on stdout instead of the table' })
     .option('transform', { alias: 't', type: 'string', default: 'isobn', describe: 'comma-separated: none, isobn, isobn-running, standardize, whiten, abtt' })
     .option('one-pass', { type: 'boolean', default: false, describe: 'read each file once: skips I(W) and the cosines of transformed rows' })
+    .option('report', { type: 'boolean', default: true, describe: 'write the HTML report; --no-report: metrics only (and no chart data in --json)', group: 'Report:' })
+    .option('out', { alias: 'o', type: 'string', describe: 'the HTML report to write (default: reports/<name>.html)', group: 'Report:' })
+    .option('label', { type: 'string', array: true, describe: 'name of each input in the report, one per file, in order (default: file names)', group: 'Report:' })
+    .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)', group: 'Report:' })
+    .option('sample-rows', { type: 'number', default: DEFAULT_SAMPLE_ROWS, describe: 'rows in the seeded PCA scatter, 0 to 5000', group: 'Report:' })
     .option('backend', { type: 'string', default: 'auto', describe: 'kernels: auto (native > wasm > js), native (OpenBLAS addon), wasm, tfjs-node, js' })
     .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores); native and tfjs-node thread themselves' })))
-    .example('$0 analyze emb.npy', 'table of metrics, before and after IsoBN')
+    .example('$0 analyze emb.npy', 'table of metrics before and after IsoBN, and reports/emb.html')
+    .example('$0 analyze bert.npy roberta.npy --label BERT --label RoBERTa', 'one comparison report')
     .example('$0 analyze bert.npy roberta.npy --transform isobn,standardize --json', 'JSON for two files, two transforms');
 }
 
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
   const progress = new Progress(!argv.quiet);
   const files = argv.files as string[];
+  if (!argv.report && (argv.out || argv.interactive)) throw new UsageError('--out and --interactive are about the report: leave out --no-report');
   try {
     const result = await analyze(files, {
       ...transformParams(argv),
@@ -29,13 +38,23 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       layer: argv.layer,
       dropNonfinite: argv.dropNonfinite,
       onePass: argv.onePass,
+      diagnostics: argv.report,
+      sampleRows: argv.sampleRows,
+      labels: argv.label as string[] | undefined,
       backend: argv.backend,
       threads: argv.threads,
       onWarning: warner(argv.quiet),
       onProgress: (p) => progress.update(`${p.path} pass ${p.pass}/${argv.onePass ? 1 : 2}`, p.rowsDone, p.rowsTotal),
     });
     progress.done();
+    let reportPath: string | null = null;
+    if (argv.report) {
+      reportPath = argv.out ?? defaultReportPath(files);
+      await saveReport(result, reportPath, { interactive: argv.interactive, protect: files });
+    }
     process.stdout.write(argv.json ? `${JSON.stringify(result, null, 2)}\n` : formatAnalysis(result));
+    // With --json, stdout is the JSON alone.
+    if (reportPath && !(argv.json && argv.quiet)) (argv.json ? process.stderr : process.stdout).write(`report: ${reportPath}\n`);
   } finally {
     progress.done();
   }

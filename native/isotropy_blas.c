@@ -1,0 +1,444 @@
+/*
+ * isotropy_blas: a small Node-API addon over the system's OpenBLAS (BLAS + the LAPACK it exports).
+ *
+ * Optional: scripts/build-native.mjs builds it at install time only where OpenBLAS is found, and
+ * src/linalg/native.ts loads it when present. All matrices are row-major float64 (Float64Array).
+ *
+ * Calls are synchronous: they hold the JS thread for the duration of the BLAS call (OpenBLAS runs
+ * its own thread pool underneath) and work on the typed arrays' memory in place, so a 100k x 768
+ * block costs no copy. Only syevd copies its d x d input, because LAPACK overwrites it.
+ */
+#include <node_api.h>
+#include <cblas.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bumped when the exported functions change; src/linalg/native.ts refuses a stale build. */
+#define ISOTROPY_BLAS_API_VERSION 1
+
+/*
+ * LAPACK's Fortran entry point as exported by libopenblas (no LAPACKE needed). The two trailing
+ * size_t are the hidden CHARACTER lengths gfortran passes; an implementation that does not expect
+ * them ignores them.
+ */
+extern void dsyevd_(const char *jobz, const char *uplo, const blasint *n, double *a, const blasint *lda,
+                    double *w, double *work, const blasint *lwork, blasint *iwork, const blasint *liwork,
+                    blasint *info, size_t jobz_len, size_t uplo_len);
+
+/* Largest dimension the BLAS integer type holds (32-bit unless OpenBLAS was built with INTERFACE64). */
+#define BLASINT_MAX ((double)(((uint64_t)1 << (sizeof(blasint) * 8 - 1)) - 1))
+
+typedef enum { ERR_TYPE, ERR_RANGE, ERR_PLAIN } err_kind;
+
+static void throw_fmt(napi_env env, err_kind kind, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  if (kind == ERR_TYPE) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  else if (kind == ERR_RANGE) napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+  else napi_throw_error(env, NULL, msg);
+}
+
+/* Turns a failed napi_* call into a JS Error unless one is already pending. */
+static bool napi_ok_or_throw(napi_env env, napi_status status, const char *what) {
+  if (status == napi_ok) return true;
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  throw_fmt(env, ERR_PLAIN, "isotropy_blas: %s failed (%s)", what,
+            info && info->error_message ? info->error_message : "unknown N-API error");
+  return false;
+}
+
+#define CALL(env, expr) \
+  do { if (!napi_ok_or_throw((env), (expr), #expr)) return NULL; } while (0)
+
+typedef struct {
+  double *data;
+  size_t length;
+} f64view;
+
+static const char *typed_array_name(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array: return "Int8Array";
+    case napi_uint8_array: return "Uint8Array";
+    case napi_uint8_clamped_array: return "Uint8ClampedArray";
+    case napi_int16_array: return "Int16Array";
+    case napi_uint16_array: return "Uint16Array";
+    case napi_int32_array: return "Int32Array";
+    case napi_uint32_array: return "Uint32Array";
+    case napi_float32_array: return "Float32Array";
+    case napi_float64_array: return "Float64Array";
+    case napi_bigint64_array: return "BigInt64Array";
+    case napi_biguint64_array: return "BigUint64Array";
+    default: return "typed array";
+  }
+}
+
+static const char *js_type_name(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return "value";
+  switch (t) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "boolean";
+    case napi_number: return "number";
+    case napi_string: return "string";
+    case napi_symbol: return "symbol";
+    case napi_object: return "object";
+    case napi_function: return "function";
+    case napi_bigint: return "bigint";
+    default: return "value";
+  }
+}
+
+static bool get_f64(napi_env env, napi_value v, const char *fn, const char *name, f64view *out) {
+  bool is_ta = false;
+  if (!napi_ok_or_throw(env, napi_is_typedarray(env, v, &is_ta), "napi_is_typedarray")) return false;
+  if (!is_ta) {
+    throw_fmt(env, ERR_TYPE, "%s: %s must be a Float64Array, got %s", fn, name, js_type_name(env, v));
+    return false;
+  }
+  napi_typedarray_type t;
+  size_t len = 0;
+  void *data = NULL;
+  if (!napi_ok_or_throw(env, napi_get_typedarray_info(env, v, &t, &len, &data, NULL, NULL),
+                        "napi_get_typedarray_info"))
+    return false;
+  if (t != napi_float64_array) {
+    throw_fmt(env, ERR_TYPE, "%s: %s must be a Float64Array, got a %s", fn, name, typed_array_name(t));
+    return false;
+  }
+  out->data = (double *)data;
+  out->length = data ? len : 0; /* a detached buffer reports no data */
+  return true;
+}
+
+/* A matrix dimension: a non-negative integer that the BLAS integer type can hold. */
+static bool get_dim(napi_env env, napi_value v, const char *fn, const char *name, size_t *out) {
+  napi_valuetype t;
+  if (!napi_ok_or_throw(env, napi_typeof(env, v, &t), "napi_typeof")) return false;
+  if (t != napi_number) {
+    throw_fmt(env, ERR_TYPE, "%s: %s must be a number, got %s", fn, name, js_type_name(env, v));
+    return false;
+  }
+  double x = 0;
+  if (!napi_ok_or_throw(env, napi_get_value_double(env, v, &x), "napi_get_value_double")) return false;
+  if (!(isfinite(x) && x >= 0 && floor(x) == x)) {
+    throw_fmt(env, ERR_RANGE, "%s: %s must be a non-negative integer, got %g", fn, name, x);
+    return false;
+  }
+  if (x > BLASINT_MAX) {
+    throw_fmt(env, ERR_RANGE, "%s: %s = %.0f exceeds the BLAS integer range (%.0f)", fn, name, x, BLASINT_MAX);
+    return false;
+  }
+  *out = (size_t)x;
+  return true;
+}
+
+/* rows * cols without size_t overflow (only reachable with a 64-bit BLAS integer). */
+static bool mul_dims(napi_env env, const char *fn, size_t rows, size_t cols, size_t *out) {
+  if (cols != 0 && rows > SIZE_MAX / sizeof(double) / cols) {
+    throw_fmt(env, ERR_RANGE, "%s: %zu x %zu elements do not fit in memory", fn, rows, cols);
+    return false;
+  }
+  *out = rows * cols;
+  return true;
+}
+
+/* Whether the first na elements of a and the first nb of b share memory (BLAS forbids output aliasing). */
+static bool overlaps(const double *a, size_t na, const double *b, size_t nb) {
+  if (na == 0 || nb == 0) return false;
+  return (uintptr_t)a < (uintptr_t)(b + nb) && (uintptr_t)b < (uintptr_t)(a + na);
+}
+
+static bool check_argc(napi_env env, const char *sig, size_t argc, size_t need) {
+  if (argc >= need) return true;
+  throw_fmt(env, ERR_TYPE, "%s needs %zu arguments, got %zu", sig, need, argc);
+  return false;
+}
+
+static bool is_nullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && (t == napi_undefined || t == napi_null);
+}
+
+/* New Float64Array of n elements; *data points at its (zeroed) memory. */
+static napi_value new_f64(napi_env env, size_t n, double **data) {
+  napi_value ab, ta;
+  void *raw = NULL;
+  CALL(env, napi_create_arraybuffer(env, n * sizeof(double), &raw, &ab));
+  CALL(env, napi_create_typedarray(env, napi_float64_array, n, ab, 0, &ta));
+  *data = (double *)raw;
+  return ta;
+}
+
+/* syrkUpper(x, rows, dims, out, beta): out = X^T X + beta * out on the upper triangle (i <= j). */
+static napi_value syrk_upper(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "syrkUpper";
+  size_t argc = 5;
+  napi_value argv[5];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (!check_argc(env, "syrkUpper(x, rows, dims, out, beta)", argc, 5)) return NULL;
+
+  f64view x, out;
+  size_t rows, dims, need, dd;
+  if (!get_f64(env, argv[0], fn, "x", &x) || !get_dim(env, argv[1], fn, "rows", &rows) ||
+      !get_dim(env, argv[2], fn, "dims", &dims) || !get_f64(env, argv[3], fn, "out", &out))
+    return NULL;
+  napi_valuetype bt;
+  double beta = -1;
+  CALL(env, napi_typeof(env, argv[4], &bt));
+  if (bt != napi_number) {
+    throw_fmt(env, ERR_TYPE, "%s: beta must be the number 0 or 1, got %s", fn, js_type_name(env, argv[4]));
+    return NULL;
+  }
+  CALL(env, napi_get_value_double(env, argv[4], &beta));
+  if (beta != 0 && beta != 1) {
+    throw_fmt(env, ERR_RANGE, "%s: beta must be 0 or 1, got %g", fn, beta);
+    return NULL;
+  }
+  if (!mul_dims(env, fn, rows, dims, &need) || !mul_dims(env, fn, dims, dims, &dd)) return NULL;
+  if (x.length < need) {
+    throw_fmt(env, ERR_RANGE, "%s: x has %zu elements, rows x dims = %zu x %zu needs %zu", fn, x.length,
+              rows, dims, need);
+    return NULL;
+  }
+  if (out.length != dd) {
+    throw_fmt(env, ERR_RANGE, "%s: out has %zu elements, dims x dims = %zu x %zu needs exactly %zu", fn,
+              out.length, dims, dims, dd);
+    return NULL;
+  }
+  if (overlaps(x.data, need, out.data, dd)) {
+    throw_fmt(env, ERR_RANGE, "%s: out must not share memory with x", fn);
+    return NULL;
+  }
+  if (dims == 0) return NULL;
+  if (rows == 0) {
+    /* X^T X of no rows is zero; handled here so BLAS never sees an empty (possibly NULL) x. */
+    if (beta == 0)
+      for (size_t i = 0; i < dims; i++) memset(out.data + i * dims + i, 0, (dims - i) * sizeof(double));
+    return NULL;
+  }
+  /* Row-major X is rows x dims, so X^T X is "transposed" syrk with n = dims, k = rows, lda = dims. */
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)dims, (blasint)rows, 1.0, x.data,
+              (blasint)dims, beta, out.data, (blasint)dims);
+  return NULL;
+}
+
+/* gemm(a, m, k, b, n, out?): C = A B; returns out, or a new Float64Array. */
+static napi_value gemm(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "gemm";
+  size_t argc = 6;
+  napi_value argv[6];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (!check_argc(env, "gemm(a, m, k, b, n, out?)", argc, 5)) return NULL;
+
+  f64view a, b, c;
+  size_t m, k, n, na, nb, nc;
+  if (!get_f64(env, argv[0], fn, "a", &a) || !get_dim(env, argv[1], fn, "m", &m) ||
+      !get_dim(env, argv[2], fn, "k", &k) || !get_f64(env, argv[3], fn, "b", &b) ||
+      !get_dim(env, argv[4], fn, "n", &n))
+    return NULL;
+  if (!mul_dims(env, fn, m, k, &na) || !mul_dims(env, fn, k, n, &nb) || !mul_dims(env, fn, m, n, &nc))
+    return NULL;
+  if (a.length != na) {
+    throw_fmt(env, ERR_RANGE, "%s: a has %zu elements, m x k = %zu x %zu needs exactly %zu", fn, a.length, m,
+              k, na);
+    return NULL;
+  }
+  if (b.length != nb) {
+    throw_fmt(env, ERR_RANGE, "%s: b has %zu elements, k x n = %zu x %zu needs exactly %zu", fn, b.length, k,
+              n, nb);
+    return NULL;
+  }
+  napi_value result;
+  if (argc >= 6 && !is_nullish(env, argv[5])) {
+    if (!get_f64(env, argv[5], fn, "out", &c)) return NULL;
+    if (c.length != nc) {
+      throw_fmt(env, ERR_RANGE, "%s: out has %zu elements, m x n = %zu x %zu needs exactly %zu", fn, c.length,
+                m, n, nc);
+      return NULL;
+    }
+    if (overlaps(a.data, na, c.data, nc) || overlaps(b.data, nb, c.data, nc)) {
+      throw_fmt(env, ERR_RANGE, "%s: out must not share memory with a or b", fn);
+      return NULL;
+    }
+    result = argv[5];
+  } else {
+    result = new_f64(env, nc, &c.data);
+    if (!result) return NULL;
+    c.length = nc;
+  }
+  if (nc == 0) return result;
+  if (k == 0) {
+    memset(c.data, 0, nc * sizeof(double));
+    return result;
+  }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)m, (blasint)n, (blasint)k, 1.0, a.data,
+              (blasint)k, b.data, (blasint)n, 0.0, c.data, (blasint)n);
+  return result;
+}
+
+/* Runs dsyevd on the column-major lower triangle of a (d x d, overwritten); w gets ascending values. */
+static bool run_dsyevd(napi_env env, bool vectors, size_t d, double *a, double *w) {
+  const char jobz = vectors ? 'V' : 'N', uplo = 'L';
+  blasint n = (blasint)d, lda = (blasint)d, lwork = -1, liwork = -1, info = 0, iwq = 0;
+  double wq = 0;
+  dsyevd_(&jobz, &uplo, &n, a, &lda, w, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
+  if (info != 0) {
+    throw_fmt(env, ERR_PLAIN, "syevd: LAPACK dsyevd workspace query failed (info = %ld)", (long)info);
+    return false;
+  }
+  if (wq > BLASINT_MAX) {
+    throw_fmt(env, ERR_RANGE, "syevd: d = %zu needs a LAPACK workspace beyond the BLAS integer range", d);
+    return false;
+  }
+  lwork = (blasint)wq;
+  liwork = iwq;
+  double *work = malloc((size_t)lwork * sizeof(double));
+  blasint *iwork = malloc((size_t)liwork * sizeof(blasint));
+  if (!work || !iwork) {
+    free(work);
+    free(iwork);
+    throw_fmt(env, ERR_PLAIN, "syevd: out of memory for the LAPACK workspace (d = %zu)", d);
+    return false;
+  }
+  dsyevd_(&jobz, &uplo, &n, a, &lda, w, work, &lwork, iwork, &liwork, &info, 1, 1);
+  free(work);
+  free(iwork);
+  if (info > 0) {
+    throw_fmt(env, ERR_PLAIN, "syevd: LAPACK dsyevd did not converge (info = %ld)", (long)info);
+    return false;
+  }
+  if (info < 0) {
+    throw_fmt(env, ERR_PLAIN, "syevd: LAPACK dsyevd rejected argument %ld", (long)-info);
+    return false;
+  }
+  return true;
+}
+
+/* syevd(m, d, vectors?): { values (descending), vectors? (row-major, column k for values[k]) }. */
+static napi_value syevd(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "syevd";
+  size_t argc = 3;
+  napi_value argv[3];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (!check_argc(env, "syevd(m, d, vectors?)", argc, 2)) return NULL;
+
+  f64view m;
+  size_t d, dd;
+  bool want = false;
+  if (!get_f64(env, argv[0], fn, "m", &m) || !get_dim(env, argv[1], fn, "d", &d)) return NULL;
+  if (argc >= 3 && !is_nullish(env, argv[2])) {
+    napi_valuetype t;
+    CALL(env, napi_typeof(env, argv[2], &t));
+    if (t != napi_boolean) {
+      throw_fmt(env, ERR_TYPE, "%s: vectors must be a boolean, got %s", fn, js_type_name(env, argv[2]));
+      return NULL;
+    }
+    CALL(env, napi_get_value_bool(env, argv[2], &want));
+  }
+  if (!mul_dims(env, fn, d, d, &dd)) return NULL;
+  if (m.length != dd) {
+    throw_fmt(env, ERR_RANGE, "%s: m has %zu elements, d x d = %zu x %zu needs exactly %zu", fn, m.length, d,
+              d, dd);
+    return NULL;
+  }
+  /* LAPACK may loop or return garbage on NaN/Inf; only the upper triangle is read. */
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = i; j < d; j++)
+      if (!isfinite(m.data[i * d + j])) {
+        double v = m.data[i * d + j];
+        throw_fmt(env, ERR_RANGE, "%s: m[%zu * d + %zu] is %s; the matrix must be finite", fn, i, j,
+                  isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+        return NULL;
+      }
+
+  double *w = NULL, *a = NULL;
+  napi_value result, values, vectors = NULL;
+  CALL(env, napi_create_object(env, &result));
+  values = new_f64(env, d, &w);
+  if (!values) return NULL;
+  if (want) {
+    /* The eigenvectors are computed in place in the array handed back to JS: one d x d copy in all. */
+    vectors = new_f64(env, dd, &a);
+    if (!vectors) return NULL;
+  } else if (d > 0) {
+    a = malloc(dd * sizeof(double));
+    if (!a) {
+      throw_fmt(env, ERR_PLAIN, "%s: out of memory for a %zu x %zu copy", fn, d, d);
+      return NULL;
+    }
+  }
+  if (d > 0) {
+    memcpy(a, m.data, dd * sizeof(double));
+    /* The row-major upper triangle is the column-major lower triangle of the same memory. */
+    bool ok = run_dsyevd(env, want, d, a, w);
+    if (!want) free(a);
+    if (!ok) return NULL;
+    for (size_t i = 0, j = d - 1; i < j; i++, j--) {
+      double t = w[i];
+      w[i] = w[j];
+      w[j] = t;
+    }
+    if (want) {
+      /* LAPACK leaves eigenvector k (ascending) in column-major column k, i.e. at a[k*d ...]. Reverse
+         the column order to match the descending values, then transpose in place to row-major. */
+      for (size_t p = 0, q = d - 1; p < q; p++, q--)
+        for (size_t i = 0; i < d; i++) {
+          double t = a[p * d + i];
+          a[p * d + i] = a[q * d + i];
+          a[q * d + i] = t;
+        }
+      for (size_t i = 0; i < d; i++)
+        for (size_t j = i + 1; j < d; j++) {
+          double t = a[i * d + j];
+          a[i * d + j] = a[j * d + i];
+          a[j * d + i] = t;
+        }
+    }
+  }
+  CALL(env, napi_set_named_property(env, result, "values", values));
+  if (want) CALL(env, napi_set_named_property(env, result, "vectors", vectors));
+  return result;
+}
+
+/* info(): the OpenBLAS build and thread count, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... (2 threads)". */
+static napi_value info(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  char buf[512];
+  const char *cfg = openblas_get_config();
+  size_t len = cfg ? strlen(cfg) : 0;
+  while (len > 0 && (cfg[len - 1] == ' ' || cfg[len - 1] == '\n')) len--;
+  int threads = openblas_get_num_threads();
+  snprintf(buf, sizeof buf, "%.*s (%d thread%s)", (int)len, cfg ? cfg : "OpenBLAS", threads,
+           threads == 1 ? "" : "s");
+  napi_value s;
+  CALL(env, napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &s));
+  return s;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value version;
+  napi_property_descriptor props[] = {
+      {"syrkUpper", NULL, syrk_upper, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"syevd", NULL, syevd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (napi_create_uint32(env, ISOTROPY_BLAS_API_VERSION, &version) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "apiVersion", version) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { checkAnalysis, inputLabels } from '../../index.js';
+import { UsageError } from '../errors.js';
+import { defaultReportPath, saveReport } from '../report-file.js';
+
+export const command = 'report <analysis>';
+export const describe = 'HTML report of a saved analysis (isotropy analyze --json > a.json), without the data';
+
+export function builder(y: Argv) {
+  return y
+    .positional('analysis', { type: 'string', demandOption: true, describe: 'JSON written by isotropy analyze --json' })
+    .option('out', { alias: 'o', type: 'string', describe: 'the HTML file to write (default: reports/<name>.html)' })
+    .option('label', { type: 'string', array: true, describe: 'name of each input in the report, one per input, in order (default: as saved)' })
+    .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'do not print the report path' })
+    .example('$0 analyze emb.npy --json > a.json && $0 report a.json --out r.html', 'render later, elsewhere, without the .npy');
+}
+
+export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
+  const path = argv.analysis as string;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${path}: not JSON; expected the output of \`isotropy analyze --json\``);
+  }
+  const analysis = checkAnalysis(json, path);
+  if (!analysis.diagnostics) {
+    throw new UsageError(`${path}: this analysis holds no chart data (it was saved with --no-report); run \`isotropy analyze <files> --json > ${path}\` again without --no-report`);
+  }
+  if (argv.label) {
+    const labels = inputLabels(analysis.inputs.map((i) => i.path), argv.label as string[]);
+    analysis.inputs.forEach((inp, i) => { inp.label = labels[i]; });
+  }
+  const out = argv.out ?? defaultReportPath([path]);
+  await saveReport(analysis, out, { interactive: argv.interactive, protect: [path] });
+  if (!argv.quiet) process.stdout.write(`report: ${out}\n`);
+}

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The optional OpenBLAS addon (native/isotropy_blas.c), built at install time where the library is
+ * present. All matrices are row-major float64; every call is synchronous (it holds the JS thread while
+ * OpenBLAS runs on its own threads) and works on the arrays' memory without copying them.
+ *
+ * Arguments are checked: a wrong type throws a TypeError, a wrong size or value a RangeError
+ * (both with `code` ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE); output arrays must not share memory
+ * with inputs.
+ */
+export interface NativeBlas {
+  /**
+   * `out = X^T X + beta * out` on the upper triangle (entries i <= j) of the `dims x dims` row-major
+   * `out`; the strict lower triangle is left untouched (cblas_dsyrk). With beta 1 this is
+   * `addGramUpper`. Uses the first `rows * dims` elements of `x` (it may be longer, e.g. a reused
+   * block buffer); `out.length` must be exactly `dims * dims`. `rows` 0 adds nothing.
+   */
+  syrkUpper(x: Float64Array, rows: number, dims: number, out: Float64Array, beta: 0 | 1): void;
+  /**
+   * `C = A B` with A `m x k` and B `k x n` (cblas_dgemm); lengths must be exact. Writes into `out`
+   * (exactly `m * n`) when given, else into a new array; returns it.
+   */
+  gemm(a: Float64Array, m: number, k: number, b: Float64Array, n: number, out?: Float64Array): Float64Array;
+  /**
+   * Symmetric eigendecomposition of the `d x d` row-major `m`, reading only its upper triangle (LAPACK
+   * dsyevd, divide and conquer). Same contract as `eigh`: values descending; `vectors` (when asked)
+   * `d x d` row-major, column k the unit eigenvector of `values[k]`, sign arbitrary. `m` is not
+   * modified; it must be finite (RangeError otherwise).
+   */
+  syevd(m: Float64Array, d: number, vectors?: boolean): { values: Float64Array; vectors?: Float64Array };
+  /** The OpenBLAS build and its thread count, e.g. `OpenBLAS 0.3.21 ... SkylakeX MAX_THREADS=64 (2 threads)`. */
+  info(): string;
+  /** Version of the exported functions; a build with another version is refused as stale. */
+  readonly apiVersion: number;
+}
+
+/** The addon API this code expects (ISOTROPY_BLAS_API_VERSION in native/isotropy_blas.c). */
+const API_VERSION = 1;
+
+// src/linalg/native.ts and dist/linalg/native.js sit at the same depth below the package root.
+const ADDON_URL = new URL('../../native/build/Release/isotropy_blas.node', import.meta.url);
+
+let loaded: { blas: NativeBlas | null; reason: string | null } | undefined;
+
+function tryLoad(): { blas: NativeBlas | null; reason: string | null } {
+  const file = fileURLToPath(ADDON_URL);
+  if (!existsSync(file)) {
+    return { blas: null, reason: 'not built: no native/build/Release/isotropy_blas.node; building it needs the OpenBLAS headers and library at install time (apt-get install libopenblas-dev, then reinstall or run scripts/build-native.mjs)' };
+  }
+  try {
+    const blas = createRequire(import.meta.url)(file) as NativeBlas;
+    if (blas.apiVersion !== API_VERSION) {
+      return { blas: null, reason: `stale build: addon API ${String(blas.apiVersion)}, expected ${API_VERSION}; rerun scripts/build-native.mjs` };
+    }
+    return { blas, reason: null };
+  } catch (e) {
+    return { blas: null, reason: `failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+/**
+ * The OpenBLAS addon, or null when it is absent, fails to load, or the environment sets
+ * `ISOTROPY_NATIVE=0`. The load is attempted once per process; the environment is read on every call.
+ */
+export function loadNative(): NativeBlas | null {
+  if (process.env.ISOTROPY_NATIVE === '0') return null;
+  loaded ??= tryLoad();
+  return loaded.blas;
+}
+
+/** Why {@link loadNative} returns null (one line), or null when the addon is available. */
+export function nativeUnavailableReason(): string | null {
+  if (process.env.ISOTROPY_NATIVE === '0') return 'disabled by ISOTROPY_NATIVE=0';
+  loaded ??= tryLoad();
+  return loaded.reason;
+}

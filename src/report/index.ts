@@ -1,0 +1,12 @@
+export { renderReport, type ReportOptions } from './report.js';
+export { ReportError } from './errors.js';
+export { renderSvg, toVega, ChartRenderError } from './render.js';
+export type { Chart } from './charts/common.js';
+export { stdHistogramChart } from './charts/std-histogram.js';
+export { stdSortedChart } from './charts/std-sorted.js';
+export { corrHeatmapChart } from './charts/corr-heatmap.js';
+export { corrHistogramChart } from './charts/corr-histogram.js';
+export { spectrumChart } from './charts/spectrum.js';
+export { isobnFactorsChart } from './charts/isobn-factors.js';
+export { pcaScatterChart } from './charts/pca-scatter.js';
+export { VIEW_STYLE, VIEW_ORDER, type ViewKind } from './palette.js';

@@ -1,0 +1,92 @@
+// `isotropy analyze` writes the HTML report; `isotropy report` renders a saved analysis.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeTempDir } from '../io/helpers.ts';
+import { isotropy, isotropyIn, ROOT } from './run.ts';
+
+const BASE = join(ROOT, 'fixtures/golden/base_f8.npy');
+const F4 = join(ROOT, 'fixtures/golden/base_f4.npy');
+const tmp = makeTempDir();
+test.after(() => tmp.cleanup());
+
+function failsCleanly(r: { code: number | null; stdout: string; stderr: string }, re: RegExp): void {
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, re);
+  assert.is(r.stderr.trim().split('\n').length, 1, 'one line');
+  assert.not.match(r.stderr, /\n\s+at /);
+}
+
+test('analyze writes reports/<name>.html under the working folder and prints its path', () => {
+  const cwd = join(tmp.dir, 'work');
+  mkdirSync(cwd);
+  const r = isotropyIn(cwd, 'analyze', BASE, '-q');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^metric\s+none\s+isobn$/m);
+  assert.match(r.stdout, /^report: reports\/base_f8\.html$/m);
+  const html = readFileSync(join(cwd, 'reports/base_f8.html'), 'utf8');
+  assert.match(html, /^<!DOCTYPE html>/i);
+  assert.match(html, /<svg/);
+});
+
+test('analyze --json keeps stdout pure JSON and names the report on stderr', () => {
+  const out = join(tmp.dir, 'j.html');
+  const r = isotropy('analyze', BASE, '--json', '--out', out);
+  assert.is(r.code, 0, r.stderr);
+  const a = JSON.parse(r.stdout);
+  assert.is(a.diagnostics.length, 2);
+  assert.match(r.stderr, `report: ${out}`);
+  assert.ok(existsSync(out));
+});
+
+test('analyze of two files with labels: one comparison report, labels escaped', () => {
+  const out = join(tmp.dir, 'cmp.html');
+  const r = isotropy('analyze', BASE, F4, '--label', 'BERT', '--label', '<img src=x onerror=alert(1)>', '--out', out, '-t', 'isobn,whiten', '-q');
+  assert.is(r.code, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, 'BERT');
+  assert.not.match(html, '<img src=x');
+  assert.match(html, '&lt;img src=x onerror=alert(1)&gt;');
+});
+
+test('analyze --interactive inlines vega-embed; the static page runs no script', () => {
+  const still = join(tmp.dir, 'still.html');
+  const live = join(tmp.dir, 'live.html');
+  assert.is(isotropy('analyze', BASE, '--one-pass', '-q', '--out', still).code, 0);
+  assert.is(isotropy('analyze', BASE, '--one-pass', '-q', '--out', live, '--interactive').code, 0);
+  const a = readFileSync(still, 'utf8');
+  const b = readFileSync(live, 'utf8');
+  assert.not.match(a, /<script[\s>]/);
+  assert.match(b, /vegaEmbed/);
+  assert.ok(b.length > a.length + 500_000, 'the bundles are inlined');
+});
+
+test('analyze: report flags are checked', () => {
+  failsCleanly(isotropy('analyze', BASE, '--label', 'one', '--label', 'two'), /2 label\(s\) for 1 input\(s\): give one --label per input file/);
+  failsCleanly(isotropy('analyze', BASE, '--no-report', '--out', join(tmp.dir, 'x.html')), /--out and --interactive are about the report: leave out --no-report/);
+  failsCleanly(isotropy('analyze', BASE, '--out', join(tmp.dir, 'missing', 'x.html')), /output folder .* does not exist/);
+  failsCleanly(isotropy('analyze', BASE, '--out', BASE), /refusing to overwrite the input file/);
+  failsCleanly(isotropy('analyze', BASE, '--sample-rows', '9000'), /--sample-rows must be a whole number from 0 to 5000/);
+});
+
+test('report renders a saved analysis, with new labels, without the data', () => {
+  const json = join(tmp.dir, 'a.json');
+  const r = isotropy('analyze', BASE, '--json', '--out', join(tmp.dir, 'first.html'), '-q');
+  writeFileSync(json, r.stdout);
+  const out = join(tmp.dir, 'again.html');
+  const s = isotropy('report', json, '--out', out, '--label', 'renamed');
+  assert.is(s.code, 0, s.stderr);
+  assert.is(s.stdout, `report: ${out}\n`);
+  assert.match(readFileSync(out, 'utf8'), 'renamed');
+});
+
+test('report: bad inputs give one line and exit 2', () => {
+  failsCleanly(isotropy('report', join(tmp.dir, 'nope.json')), /nope\.json: no such file/);
+  failsCleanly(isotropy('report', tmp.file('t.json', new TextEncoder().encode('{"a":'))), /t\.json: not JSON/);
+  failsCleanly(isotropy('report', tmp.file('s.json', new TextEncoder().encode('{"schema":"isotropy.stats/v1"}'))), /s\.json: schema "isotropy.stats\/v1" is not isotropy.analysis\/v1/);
+  const bare = isotropy('analyze', BASE, '--json', '--no-report').stdout;
+  failsCleanly(isotropy('report', tmp.file('bare.json', new TextEncoder().encode(bare))), /holds no chart data \(it was saved with --no-report\)/);
+});
+
+test.run();

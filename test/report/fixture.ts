@@ -1,0 +1,77 @@
+/**
+ * A realistic {@link Analysis} with diagnostics, built in JS from seeded random embeddings, for the
+ * report's tests and benchmark: a few latent factors, a common mean (the "narrow cone") and a few
+ * outlier dimensions with a much larger spread, as in BERT's embeddings.
+ *
+ * Everything comes from the real pipeline (`analyze` on in-memory rows); only the provenance is
+ * fixed (paths, hashes, date) so that rendered pages are the same on every run.
+ */
+import { createHash } from 'node:crypto';
+import { analyze } from '../../src/analyze/analyze.ts';
+import type { Analysis } from '../../src/analyze/schema.ts';
+import { matrixSource } from '../../src/io/index.ts';
+import { gaussian } from '../helpers/random.ts';
+
+export interface FixtureOptions {
+  rows?: number;
+  dims?: number;
+  /** one label per input (undefined: no label, the report uses the file name); default [undefined] */
+  labels?: (string | undefined)[];
+  /** default all: isobn, isobn-running, standardize, whiten, abtt */
+  transforms?: string;
+  /** PCA sample size; default 500 */
+  sample?: number;
+  seed?: number;
+  /** run the second pass for I(W) and the transformed average cosines; default true */
+  secondPass?: boolean;
+}
+
+export const ALL_TRANSFORMS = 'isobn,isobn-running,standardize,whiten,abtt';
+
+/** Seeded embeddings, `rows x dims` row-major. */
+export function syntheticEmbeddings(rows: number, dims: number, seed: number): Float64Array {
+  const g = gaussian(seed);
+  const factors = Math.max(2, Math.min(16, Math.floor(dims / 8)));
+  const load = Float64Array.from({ length: factors * dims }, () => g() * 0.6);
+  const mean = Float64Array.from({ length: dims }, () => 0.8 + 0.3 * g());
+  const spread = Float64Array.from({ length: dims }, () => 0.3 + 0.2 * Math.abs(g()));
+  // outlier dimensions, a spread several times the rest (BERT's dims 308 and 381, say)
+  const outliers = Math.max(2, Math.floor(dims / 64));
+  for (let k = 0; k < outliers; k++) spread[Math.floor((k * 7919 + 3) % dims)] *= 6 + 2 * k;
+  const out = new Float64Array(rows * dims);
+  const z = new Float64Array(factors);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < factors; f++) z[f] = g() * (1 + 2 / (f + 1));
+    const o = r * dims;
+    for (let j = 0; j < dims; j++) {
+      let s = mean[j] + spread[j] * g();
+      for (let f = 0; f < factors; f++) s += z[f] * load[f * dims + j];
+      out[o + j] = s;
+    }
+  }
+  return out;
+}
+
+/** Builds the analysis; see {@link FixtureOptions} for the defaults (120 x 24, one input). */
+export async function fixtureAnalysis(opts: FixtureOptions = {}): Promise<Analysis> {
+  const rows = opts.rows ?? 120;
+  const dims = opts.dims ?? 24;
+  const labels = opts.labels ?? [undefined];
+  const seed = opts.seed ?? 7;
+  const data = labels.map((_, input) => syntheticEmbeddings(rows, dims, seed + 101 * input));
+  const a = await analyze(data.map((x) => matrixSource(x, rows, dims)), {
+    transforms: opts.transforms ?? ALL_TRANSFORMS,
+    onePass: !(opts.secondPass ?? true),
+    sampleRows: Math.min(opts.sample ?? 500, 5000),
+    sampleSeed: seed,
+  });
+  a.inputs.forEach((info, input) => {
+    info.path = `/data/embeddings/input-${input}.npy`;
+    info.dtype = '<f4';
+    info.sha256 = createHash('sha256').update(new Uint8Array(data[input].buffer)).digest('hex');
+    if (labels[input] === undefined) delete info.label;
+    else info.label = labels[input];
+  });
+  a.tool = { name: 'isotropy-toolkit', version: '0.1.0', date: '2025-01-02T03:04:05.000Z' };
+  return a;
+}

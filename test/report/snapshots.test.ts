@@ -1,0 +1,77 @@
+// SVG snapshots of every chart on a small seeded analysis. The SVG is stored as rendered (its
+// coordinates already rounded to 0.1 px), one tag per line, with each PNG replaced by its hash.
+//
+//   UPDATE_SNAPSHOTS=1 npm test     # rewrite test/report/__snapshots__/*.svg after a deliberate change
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Analysis } from '../../src/analyze/schema.ts';
+import type { Chart } from '../../src/report/charts/common.ts';
+import { corrHeatmapChart } from '../../src/report/charts/corr-heatmap.ts';
+import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
+import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
+import { pcaScatterChart } from '../../src/report/charts/pca-scatter.ts';
+import { spectrumChart } from '../../src/report/charts/spectrum.ts';
+import { stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
+import { stdSortedChart } from '../../src/report/charts/std-sorted.ts';
+import { renderSvg } from '../../src/report/render.ts';
+import { fixtureAnalysis } from './fixture.ts';
+
+const DIR = join(dirname(fileURLToPath(import.meta.url)), '__snapshots__');
+const UPDATE = process.env.UPDATE_SNAPSHOTS === '1';
+
+/** The stored form of an SVG: PNG payloads hashed, one tag per line. */
+export function normalizeSvg(svg: string): string {
+  return svg
+    .replace(/data:image\/png;base64,([A-Za-z0-9+/=]+)/g, (_, b64: string) => `data:image/png;sha256,${createHash('sha256').update(b64).digest('hex').slice(0, 16)}`)
+    .replace(/></g, '>\n<') + '\n';
+}
+
+async function check(name: string, chart: Chart | null): Promise<void> {
+  assert.ok(chart, name);
+  const svg = normalizeSvg(await renderSvg(chart!.spec, chart!.id));
+  const file = join(DIR, `${name}.svg`);
+  if (UPDATE) {
+    mkdirSync(DIR, { recursive: true });
+    writeFileSync(file, svg);
+    return;
+  }
+  assert.ok(existsSync(file), `no snapshot ${file}: run with UPDATE_SNAPSHOTS=1 to create it`);
+  const want = readFileSync(file, 'utf8');
+  if (svg !== want) {
+    const a = svg.split('\n'), b = want.split('\n');
+    const k = a.findIndex((line, i) => line !== b[i]);
+    assert.unreachable(`${name}.svg differs from the snapshot at line ${k + 1}:\n  got:  ${a[k]?.slice(0, 200)}\n  want: ${b[k]?.slice(0, 200)}\n(UPDATE_SNAPSHOTS=1 rewrites it after a deliberate change)`);
+  }
+}
+
+const one: Analysis = await fixtureAnalysis({ rows: 60, dims: 12, sample: 40 });
+const two: Analysis = await fixtureAnalysis({ rows: 60, dims: 12, sample: 40, labels: ['BERT', 'RoBERTa'], transforms: 'isobn,abtt' });
+
+const CHARTS: [string, (a: Analysis) => Chart | null][] = [
+  ['std-histogram', stdHistogramChart],
+  ['std-sorted', stdSortedChart],
+  ['corr-heatmap', corrHeatmapChart],
+  ['corr-histogram', corrHistogramChart],
+  ['spectrum', spectrumChart],
+  ['isobn-factors', isobnFactorsChart],
+  ['pca-scatter', pcaScatterChart],
+];
+
+for (const [name, build] of CHARTS) {
+  test(`${name}: SVG as in the snapshot`, () => check(name, build(one)));
+}
+test('std-histogram of two inputs: SVG as in the snapshot', () => check('std-histogram-two-inputs', stdHistogramChart(two)));
+test('spectrum of two inputs: SVG as in the snapshot', () => check('spectrum-two-inputs', spectrumChart(two)));
+
+test('the same chart renders to the same bytes twice (ids do not depend on what was rendered before)', async () => {
+  const chart = corrHeatmapChart(one)!;
+  const a = await renderSvg(chart.spec, chart.id);
+  await renderSvg(spectrumChart(one)!.spec, 'other');
+  assert.is(await renderSvg(chart.spec, chart.id), a);
+});
+
+test.run();
