@@ -85,8 +85,8 @@ export class Kernels {
     } catch (err) {
       if (this.request !== 'auto' || name !== 'wasm') throw err;
       const runner = await PassRunner.start('js', threads);
-      const why = err instanceof Error ? err.message : String(err);
-      return Object.assign(runner, { info: { ...runner.info, detail: `${runner.info.detail} (wasm failed to start: ${why})` } });
+      runner.info.detail = `${runner.info.detail} (wasm failed to start: ${err instanceof Error ? err.message : String(err)})`;
+      return runner;
     }
   }
 }

@@ -56,9 +56,11 @@ for (const cfg of configs) {
 /**
  * Max relative difference of every metric of two analyses. Values that are rounding noise around
  * 0 are compared on the scale of what they derive from (eigenvalues against the largest, the
- * spread of the stds against their mean, correlations against 1); I(W) after whitening is left out: W'^T W' = n I has no
+ * spread of the stds against their mean, metrics bounded by 1 against 1e-7); I(W) after whitening is left out: W'^T W' = n I has no
  * preferred eigenvectors, so I(W) is whatever the rounding picks (golden marks it unstable too).
  */
+const UNIT_SCALE = /^(corr\.|isoScore|avgCosine|spectrum\.top)/;
+
 function worst(a: Analysis, b: Analysis): { rel: number; where: string } {
   let rel = 0, where = '';
   a.results.forEach((r, k) => {
@@ -71,7 +73,7 @@ function worst(a: Analysis, b: Analysis): { rel: number; where: string } {
         continue;
       }
       const floor = path.startsWith('spectrum.eigenvalues') ? Math.abs(want.spectrum.eigenvalues[0]) * 1e-9
-        : path.startsWith('std.') ? want.std.mean * 1e-9 : path.startsWith('corr.') ? 1e-9 : 1e-12;
+        : path.startsWith('std.') ? want.std.mean * 1e-9 : UNIT_SCALE.test(path) ? 1e-7 : 1e-12;
       const e = Math.abs(g - w) / Math.max(Math.abs(w), floor);
       if (e > rel) { rel = e; where = `${r.transform} ${path}: ${g} vs ${w}`; }
     }
