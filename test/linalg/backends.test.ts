@@ -72,6 +72,20 @@ for (const [name, load] of backends) {
   });
 }
 
+if (nativeWhy === null) {
+  test('native: eigh has linalg\'s values and vectors, signs included', async () => {
+    const b = await loadBackend('native');
+    const d = 9;
+    const x = anisotropic(40, d, 2);
+    const m = new Float64Array(d * d);
+    addGramUpper(x, 40, d, m);
+    for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) m[i * d + j] = m[j * d + i];
+    const got = b.eigh!(m, d, { vectors: true }), want = ownEigh(m, d, { vectors: true });
+    for (let k = 0; k < d; k++) assert.ok(Math.abs(got.values[k] - want.values[k]) <= 1e-12 * want.values[0]);
+    for (let i = 0; i < d * d; i++) assert.ok(Math.abs(got.vectors![i] - want.vectors![i]) < 1e-9, `entry ${i}`);
+  });
+}
+
 test('wasm: projectors and Gram calls share the memory without clobbering each other', () => {
   const be = loadWasmBackend();
   const d = 6, cols = 9, rows = 10;

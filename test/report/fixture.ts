@@ -64,6 +64,10 @@ export async function fixtureAnalysis(opts: FixtureOptions = {}): Promise<Analys
     onePass: !(opts.secondPass ?? true),
     sampleRows: Math.min(opts.sample ?? 500, 5000),
     sampleSeed: seed,
+    // Pinned kernels: whitened views have noise-level correlations and a degenerate PCA, which
+    // another backend's rounding (OpenBLAS where it is installed) would redraw.
+    backend: 'js',
+    threads: 1,
   });
   a.inputs.forEach((info, input) => {
     info.path = `/data/embeddings/input-${input}.npy`;

@@ -41,7 +41,27 @@ export async function loadNativeBackend(): Promise<KernelBackend | string> {
         dispose() {},
       };
     },
-    eigh: (m, d, opts) => b.syevd(m, d, opts.vectors ?? false),
+    eigh(m, d, opts) {
+      const r = b.syevd(m, d, opts.vectors ?? false);
+      if (r.vectors) signColumns(r.vectors, d);
+      return r;
+    },
     dispose() {},
   };
+}
+
+/**
+ * LAPACK's eigenvector signs are arbitrary; linalg's eigh makes the entry of largest magnitude of
+ * each column (the first one on ties) positive. Same here, so that results do not depend on which
+ * solver ran.
+ */
+function signColumns(v: Float64Array, d: number): void {
+  for (let j = 0; j < d; j++) {
+    let big = 0, at = 0;
+    for (let i = 0; i < d; i++) {
+      const x = Math.abs(v[i * d + j]);
+      if (x > big) { big = x; at = i; }
+    }
+    if (v[at * d + j] < 0) for (let i = 0; i < d; i++) v[i * d + j] = -v[i * d + j];
+  }
 }
