@@ -7,7 +7,8 @@
  *   npm run bench -- --big                          # also a 4 GiB file: our time and peak RSS only
  *
  * Options: --rows N, --dims D[,D...], --runs R, --backend B and --threads N (passed to ours),
- * --dir PATH (keep the files there; default a temp dir, removed), --no-kernels, --no-numpy.
+ * --dir PATH (keep the files there and reuse them; default a temp dir, removed), --no-kernels,
+ * --no-numpy.
  *
  * Files: seeded float32 embeddings-like rows (a mean, 16 strong latent directions, per-dimension
  * noise of unequal scales). Runs alternate numpy / ours; wall times include starting the
@@ -17,7 +18,7 @@
  * numpy runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment when set.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,10 +160,11 @@ function agreement(ours: any, ref: any): Map<string, number> {
 
 async function benchFile(dir: string, rows: number, d: number): Promise<void> {
   const file = join(dir, `emb_${rows}x${d}.npy`);
-  let t0 = performance.now();
-  await writeEmbeddings(file, rows, d, 1000 + d);
+  const t0 = performance.now();
+  const reuse = arg('dir') !== undefined && existsSync(file);
+  if (!reuse) await writeEmbeddings(file, rows, d, 1000 + d);
   const mb = statSync(file).size / 1e6;
-  console.log(`\n${rows} x ${d} float32 (${mb.toFixed(0)} MB, written in ${fmt((performance.now() - t0) / 1000)} s)`);
+  console.log(`\n${rows} x ${d} float32 (${mb.toFixed(0)} MB, ${reuse ? 'kept from an earlier run' : `written in ${fmt((performance.now() - t0) / 1000)} s`})`);
   const numpy: Run[] = [], ours: Run[] = [];
   let skipNumpy: string | null = flag('no-numpy') ? 'skipped (--no-numpy)' : null;
   if (!skipNumpy) {
@@ -261,6 +263,7 @@ print(f"{t(lambda: np.linalg.eigvalsh(m)):.0f} / {t(lambda: np.linalg.eigh(m)):.
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`isotropy bench ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${availableParallelism()} cores, Node ${process.version}`);
 const dir = arg('dir') ?? mkdtempSync(join(tmpdir(), 'isotropy-bench-'));
+mkdirSync(dir, { recursive: true });
 try {
   for (const d of DIMS) await benchFile(dir, ROWS, d);
   if (flag('big')) {

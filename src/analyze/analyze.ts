@@ -34,7 +34,7 @@ export interface AnalyzeOptions extends TransformParams {
   dropNonfinite?: boolean;
   /** skip the second pass: partitionIsotropy and the transforms' avgCosine become null */
   onePass?: boolean;
-  /** rows per block read from disk; default: about 16 MiB of file data (8 MiB of float64 rows for worker threads) */
+  /** rows per block read from disk; default: about 8 MiB of float64 rows */
   blockRows?: number;
   /** also compute the arrays the report draws (`diagnostics`, `samples`); default true */
   diagnostics?: boolean;

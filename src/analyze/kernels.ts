@@ -12,8 +12,12 @@ export interface KernelOptions {
 
 /** Below this many multiply-adds (n d^2), starting worker threads costs more than it saves. */
 const PARALLEL_MIN_WORK = 2 ** 27;
-/** Blocks handed to worker threads: about 8 MiB of float64 each (1365 rows of 768). */
-const PARALLEL_BLOCK_BYTES = 8 * 1024 * 1024;
+/**
+ * Blocks of about 8 MiB of float64 (1365 rows of 768): small enough for the C allocator to reuse
+ * freed blocks instead of mapping fresh pages for each (page faults cost seconds per pass on a
+ * 100k x 768 file otherwise), large enough for the kernels.
+ */
+const BLOCK_BYTES = 8 * 1024 * 1024;
 
 /**
  * Picks, starts and reuses the kernels of one analysis (every input of an `analyze()` call).
@@ -37,15 +41,12 @@ export class Kernels {
     if (t !== undefined && (!Number.isInteger(t) || t < 1)) throw new BackendError(`threads must be a positive integer, got ${t}`);
   }
 
-  /**
-   * The runner for an input of `rows x dims`, and the block size to read it with (undefined: the
-   * reader's default; `blockRows` given by the caller always wins).
-   */
-  async forInput(rows: number, dims: number, blockRows?: number): Promise<{ runner: PassRunner; blockRows?: number }> {
+  /** The runner for an input of `rows x dims`, and the block size to read it with (`blockRows` given by the caller wins). */
+  async forInput(rows: number, dims: number, blockRows?: number): Promise<{ runner: PassRunner; blockRows: number }> {
     const work = rows * dims * dims;
     const name = await this.choose();
-    const parallelRows = blockRows ?? Math.max(1, Math.floor(PARALLEL_BLOCK_BYTES / (dims * 8)));
-    let threads = this.opts.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(rows / parallelRows)));
+    const kernelRows = blockRows ?? Math.max(1, Math.floor(BLOCK_BYTES / (dims * 8)));
+    let threads = this.opts.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(rows / kernelRows)));
     if (this.opts.threads === undefined && work < PARALLEL_MIN_WORK) threads = 1;
     const key = `${name}/${threads}`;
     if (!this.runner || key !== this.key) {
@@ -55,7 +56,7 @@ export class Kernels {
       this.key = key;
     }
     if (!this.reported || work >= this.reported.work) this.reported = { work, info: this.runner.info };
-    return { runner: this.runner, blockRows: this.runner.parallel ? parallelRows : blockRows };
+    return { runner: this.runner, blockRows: kernelRows };
   }
 
   /** What ran the largest input so far. */

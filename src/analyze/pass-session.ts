@@ -71,9 +71,10 @@ export class PassSession {
     }
     const plan = spec.plan;
     const center = this.backend.precision === 'float32' ? plan.center : null;
+    const bias = plan.bias.some((b) => b !== 0) ? plan.bias : null;
     this.second = {
       plan,
-      projector: this.backend.projector(plan.dir, plan.dims, plan.cols, plan.bias, center),
+      projector: this.backend.projector(plan.dir, plan.dims, plan.cols, bias, center),
       sums: plan.views.map((v) => new PartitionSums(v.e)),
       unit: plan.views.map((v) => new Float64Array(v.cosine ? v.e : 0)),
       nonzero: plan.views.map(() => 0),

@@ -1,5 +1,6 @@
 export { addGramUpper, symmetrizeUpper } from './gram.js';
 export { matmul, congruence } from './gemm.js';
+export { addLogSumExp } from './log-sum-exp.js';
 export { eigh, withEighSolver, type EighSolver } from './eigh-solver.js';
 export type { Eigh, EighOptions } from './eigh.js';
 export { loadNative, nativeUnavailableReason, type NativeBlas } from './native.js';

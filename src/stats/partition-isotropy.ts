@@ -1,4 +1,4 @@
-import { expNonPositive } from './fast-exp.js';
+import { addLogSumExp } from '../linalg/index.js';
 
 /** The state of a {@link PartitionSums}, as plain arrays (to send between threads). */
 export interface PartitionSumsState {
@@ -33,39 +33,7 @@ export class PartitionSums {
    * (by default a dense row-major `rows x k` array).
    */
   add(proj: Float64Array, rows: number, stride = this.k, offset = 0): void {
-    if (rows === 0) return;
-    const k = this.k;
-    const hi = new Float64Array(k).fill(-Infinity);
-    const lo = new Float64Array(k).fill(Infinity);
-    // Row by row: the projections are row-major, columns would stride through memory.
-    for (let r = 0; r < rows; r++) {
-      const o = r * stride + offset;
-      for (let j = 0; j < k; j++) {
-        const p = proj[o + j];
-        if (p > hi[j]) hi[j] = p;
-        if (p < lo[j]) lo[j] = p;
-      }
-    }
-    // Rescale the running sums once per block when the maximum moves, not once per row.
-    const mp = hi, mn = lo;
-    const sp = this.sumPos, sn = this.sumNeg;
-    for (let j = 0; j < k; j++) {
-      const p = Math.max(this.maxPos[j], hi[j]);
-      const n = Math.max(this.maxNeg[j], -lo[j]);
-      sp[j] *= Math.exp(this.maxPos[j] - p);
-      sn[j] *= Math.exp(this.maxNeg[j] - n);
-      this.maxPos[j] = mp[j] = p;
-      this.maxNeg[j] = mn[j] = n;
-    }
-    // Every exponent is <= 0 (p <= max, -p <= max of -p): the fast exp covers them.
-    for (let r = 0; r < rows; r++) {
-      const o = r * stride + offset;
-      for (let j = 0; j < k; j++) {
-        const p = proj[o + j];
-        sp[j] += expNonPositive(p - mp[j]);
-        sn[j] += expNonPositive(-p - mn[j]);
-      }
-    }
+    addLogSumExp(proj, rows, stride, offset, this.k, this.maxPos, this.maxNeg, this.sumPos, this.sumNeg);
   }
 
   /** Adds the sums of a disjoint set of rows over the same directions; `other` is unchanged. */

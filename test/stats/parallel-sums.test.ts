@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addGramUpper } from '../../src/linalg/gram.ts';
 import { StatsAccumulator } from '../../src/stats/accumulator.ts';
-import { EXP_FLOOR, expNonPositive } from '../../src/stats/fast-exp.ts';
+import { EXP_FLOOR, expNonPositive } from '../../src/linalg/fast-exp.ts';
 import { PartitionSums } from '../../src/stats/partition-isotropy.ts';
 import { anisotropic, maxRelDiff } from '../helpers/random.ts';
 

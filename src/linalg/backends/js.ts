@@ -1,5 +1,6 @@
 import { addDotTiles, transpose } from '../dot-tiles.js';
 import { addGramUpper } from '../gram.js';
+import { OutBuffer } from './out-buffer.js';
 import type { KernelBackend, Projector } from './types.js';
 
 /**
@@ -22,10 +23,12 @@ export function jsBackend(): KernelBackend {
 function jsProjector(dir: Float64Array, dims: number, cols: number, bias: Float64Array | null): Projector {
   // D^T once: every output entry becomes a dot product of two contiguous rows.
   const dt = transpose(dir, dims, cols);
+  const buffer = new OutBuffer();
   return {
     apply(x, rows) {
-      const out = new Float64Array(rows * cols);
+      const out = buffer.get(rows * cols);
       if (bias) for (let r = 0; r < rows; r++) out.set(bias, r * cols);
+      else out.fill(0);
       addDotTiles(x, rows, dt, cols, dims, out);
       return out;
     },

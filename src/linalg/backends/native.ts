@@ -1,4 +1,5 @@
 import { loadNative, nativeUnavailableReason } from '../native.js';
+import { OutBuffer } from './out-buffer.js';
 import type { KernelBackend } from './types.js';
 
 /**
@@ -27,9 +28,10 @@ export async function loadNativeBackend(): Promise<KernelBackend | string> {
       if (rows > 0) b.syrkUpper(xc, rows, dims, out, 1);
     },
     projector(dir, dims, cols, bias) {
+      const buffer = new OutBuffer();
       return {
         apply(x, rows) {
-          const out = b.gemm(rows * dims === x.length ? x : x.subarray(0, rows * dims), rows, dims, dir, cols);
+          const out = b.gemm(rows * dims === x.length ? x : x.subarray(0, rows * dims), rows, dims, dir, cols, buffer.get(rows * cols));
           if (bias) {
             for (let r = 0; r < rows; r++) {
               const o = r * cols;

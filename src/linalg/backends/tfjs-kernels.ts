@@ -1,4 +1,5 @@
 import type * as TF from '@tensorflow/tfjs-core';
+import { OutBuffer } from './out-buffer.js';
 import type { BackendName, KernelBackend, Projector } from './types.js';
 
 /** The tfjs namespace: @tensorflow/tfjs-core, or @tensorflow/tfjs-node's copy of it. */
@@ -87,6 +88,7 @@ function tfjsProjector(tf: Tfjs, dir: Float64Array, dims: number, cols: number, 
     }
   }
   let disposed = false;
+  const buffer = new OutBuffer();
   return {
     apply(x, rows) {
       if (disposed) throw new Error('projector used after dispose()');
@@ -106,7 +108,7 @@ function tfjsProjector(tf: Tfjs, dir: Float64Array, dims: number, cols: number, 
       } finally {
         prod.dispose();
       }
-      const out = new Float64Array(rows * cols);
+      const out = buffer.get(rows * cols);
       for (let r = 0; r < rows; r++) {
         const o = r * cols;
         for (let j = 0; j < cols; j++) out[o + j] = p[o + j] + shift[j];

@@ -10,7 +10,11 @@ export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'tfjs-no
 
 /** A fixed `dims x cols` matrix D (and bias b) ready to multiply blocks of rows: `x D + b`. */
 export interface Projector {
-  /** `rows x cols` row-major float64: `x D + b` for the `rows x dims` row-major block x */
+  /**
+   * `rows x cols` row-major float64: `x D + b` for the `rows x dims` row-major block x. The result
+   * lives in a buffer the projector reuses: it is valid until the next call (fresh memory for
+   * every block costs page faults).
+   */
   apply(x: Float64Array, rows: number): Float64Array;
   /** Frees what the backend holds for D (tensors); the projector is unusable afterwards. */
   dispose(): void;

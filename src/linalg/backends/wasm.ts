@@ -1,42 +1,13 @@
-import { kernelModule } from '../wasm/kernels.js';
+import { Arena, align16, kernelInstance, type KernelExports } from '../wasm/instance.js';
+import { OutBuffer } from './out-buffer.js';
 import type { KernelBackend, Projector } from './types.js';
 
-/** The parts of the WebAssembly JS API used here (the ES2022 lib does not declare them). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: KernelExports };
-  validate(bytes: Uint8Array): boolean;
-}
-interface KernelExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  gram64(x: number, k: number, dp: number, out: number): void;
-  proj32(x: number, rows: number, d: number, panels: number, ep: number, out: number): void;
-  proj64(x: number, rows: number, d: number, panels: number, ep: number, out: number): void;
-}
-
-const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+export { wasmUnavailableReason } from '../wasm/instance.js';
 
 /** Rows per gram64 call: the rows (float64) stay in the 1-2 MiB L2 cache while all tiles pass. */
 const GRAM_CHUNK_BYTES = 1 << 20;
 /** Rows per projection call (a multiple of 4). */
 const PROJ_CHUNK_ROWS = 256;
-
-let compiled: object | string | undefined;
-
-/** The compiled kernel module of this thread, or why it cannot compile (no WebAssembly, no SIMD). */
-function kernelModuleOrReason(): object | string {
-  if (compiled !== undefined) return compiled;
-  if (!api) return (compiled = 'this JavaScript engine has no WebAssembly');
-  const bytes = kernelModule();
-  if (!api.validate(bytes)) return (compiled = 'this WebAssembly engine lacks 128-bit SIMD (Node >= 16.4 has it)');
-  return (compiled = new api.Module(bytes));
-}
-
-/** Why the wasm backend cannot run here, or null. */
-export function wasmUnavailableReason(): string | null {
-  const m = kernelModuleOrReason();
-  return typeof m === 'string' ? m : null;
-}
 
 /** How the wasm backend projects rows: float32 (default, centred rows) or float64 products. */
 export type WasmProjection = 'float32' | 'float64';
@@ -51,9 +22,8 @@ export type WasmProjection = 'float32' | 'float64';
  * @throws Error when WebAssembly SIMD is unavailable
  */
 export function loadWasmBackend(opts: { projection?: WasmProjection } = {}): KernelBackend {
-  const module = kernelModuleOrReason();
-  if (typeof module === 'string') throw new Error(module);
-  const k = new api!.Instance(module, {}).exports;
+  const k = kernelInstance();
+  if (typeof k === 'string') throw new Error(k);
   const arena = new Arena(k.memory);
   const projection = opts.projection ?? 'float32';
   return {
@@ -68,23 +38,6 @@ export function loadWasmBackend(opts: { projection?: WasmProjection } = {}): Ker
   };
 }
 
-/**
- * The module's memory as a stack: projectors keep their packed matrix below `top` while they
- * live; every call lays out its scratch above `top` (calls are synchronous, so nothing overlaps).
- */
-class Arena {
-  top = 0;
-  constructor(private readonly memory: KernelExports['memory']) {}
-
-  /** Makes bytes [0, end) addressable; views of the buffer must be taken after this. */
-  ensure(end: number): ArrayBuffer {
-    const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
-    return this.memory.buffer;
-  }
-}
-
-const align16 = (n: number) => (n + 15) & ~15;
 const ceilTo = (n: number, m: number) => Math.ceil(n / m) * m;
 
 function gramUpper(k: KernelExports, arena: Arena, xc: Float64Array, rows: number, dims: number, out: Float64Array): void {
@@ -149,10 +102,11 @@ function wasmProjector(
   }
   const run = f32 ? k.proj32 : k.proj64;
   let live = true;
+  const buffer = new OutBuffer();
   return {
     apply(x, rows) {
       if (!live) throw new Error('projector used after dispose()');
-      const out = new Float64Array(rows * cols);
+      const out = buffer.get(rows * cols);
       const xOff = align16(arena.top);
       const oOff = xOff + PROJ_CHUNK_ROWS * dims * es;
       const buf = arena.ensure(oOff + PROJ_CHUNK_ROWS * ep * es);

@@ -78,6 +78,19 @@ export const op = {
   /** v128.load32_splat, v128.load64_splat */
   splat32: (offset = 0): Bytes => simd(0x09, ...memarg(2, offset)),
   splat64: (offset = 0): Bytes => simd(0x0a, ...memarg(3, offset)),
+  /** v128.const holding two float64 lanes (or any 16 bytes) */
+  f64x2Const: (a: number, b = a): Bytes => simd(0x0c, ...new Uint8Array(Float64Array.of(a, b).buffer)),
+  i64x2Const: (a: number): Bytes => simd(0x0c, ...new Uint8Array(BigInt64Array.of(BigInt(a), BigInt(a)).buffer)),
+  f64x2Sub: simd(0xf1),
+  f64x2Div: simd(0xf3),
+  f64x2Min: simd(0xf4),
+  f64x2Max: simd(0xf5),
+  f64x2Nearest: simd(0x94),
+  /** i32x4.trunc_sat_f64x2_s_zero: lanes 0, 1 from the two float64, lanes 2, 3 zero */
+  i32x4TruncSatF64x2Zero: simd(0xfc),
+  i64x2ExtendLowI32x4: simd(0xc7),
+  i64x2Shl: simd(0xcb),
+  i64x2Add: simd(0xce),
   f32x4Add: simd(0xe4),
   f32x4Mul: simd(0xe6),
   f64x2Add: simd(0xf0),

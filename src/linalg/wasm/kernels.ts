@@ -12,10 +12,18 @@ import { op, wasmModule, type Bytes, type FunctionSpec } from './emit.js';
  *   `rows x ep` row-major; rows a multiple of 4, ep of W. A 4 x W output tile stays in 8 registers
  *   while p runs over d; a panel (d x 32 bytes) stays in L1 while the row tiles stream past it.
  *
+ * - `colMaxMin(p, rows, kp, hi, lo)`: per column of the `rows x kp` float64 block p (kp even),
+ *   `hi[j] = max(hi[j], p[r][j])`, `lo[j] = min(lo[j], p[r][j])`.
+ * - `expSums(p, rows, kp, m, c, sp, sn)`: per column, `sp[j] += sum_r exp(p[r][j] - m[j])` and
+ *   `sn[j] += sum_r c[j] / exp(p[r][j] - m[j])`, which is `sum_r exp(-p[r][j] - m'[j])` for
+ *   `c[j] = exp(-m[j] - m'[j])`: both log-sum-exp sides for one exp and one division. m[j] must be
+ *   the column maximum; exponents below -700 count as -700 (1e-304, nothing next to the largest
+ *   term, 1), so c[j] must be 0 unless m[j] + m'[j] <= 700.
+ *
  * Addresses are byte offsets into the module's memory; the caller lays the data out.
  */
 export function kernelModule(): Uint8Array {
-  return wasmModule([gram64(), proj(4), proj(8)]);
+  return wasmModule([gram64(), proj(4), proj(8), colMaxMin(), expSums()]);
 }
 
 function code(): { c: Bytes; e: (...xs: Bytes[]) => void } {
@@ -114,4 +122,77 @@ function proj(es: 4 | 8): FunctionSpec {
   }
   e(op.end, op.end);
   return { name: es === 4 ? 'proj32' : 'proj64', params: 6, locals: { i32: 7, v128: 11 }, body: c };
+}
+
+function colMaxMin(): FunctionSpec {
+  const P = 0, ROWS = 1, KP = 2, HI = 3, LO = 4;
+  const R = 5, J = 6, PP = 7, Q = 8;
+  const V = 9;
+  const { c, e } = code();
+  e(op.get(P), op.set(PP));
+  e(op.get(ROWS), op.set(R));
+  e(op.block, op.loop);
+  {
+    e(op.i32(0), op.set(J));
+    e(op.block, op.loop);
+    {
+      e(op.get(PP), op.v128Load(0), op.set(V));
+      e(op.get(J), op.i32(3), op.shl, op.set(Q));
+      e(op.get(HI), op.get(Q), op.add, op.get(HI), op.get(Q), op.add, op.v128Load(0), op.get(V), op.f64x2Max, op.v128Store(0));
+      e(op.get(LO), op.get(Q), op.add, op.get(LO), op.get(Q), op.add, op.v128Load(0), op.get(V), op.f64x2Min, op.v128Store(0));
+      e(op.get(PP), op.i32(16), op.add, op.set(PP));
+      e(op.get(J), op.i32(2), op.add, op.tee(J), op.get(KP), op.ltU, op.brIf(0));
+    }
+    e(op.end, op.end);
+    e(op.get(R), op.i32(1), op.sub, op.tee(R), op.brIf(0));
+  }
+  e(op.end, op.end);
+  return { name: 'colMaxMin', params: 5, locals: { i32: 4, v128: 1 }, body: c };
+}
+
+/** Taylor coefficients 1/k! of exp on |r| <= ln2 / 2: degree 11, truncation below 7e-15. */
+const EXP_COEFFS = Array.from({ length: 12 }, (_, k) => 1 / Array.from({ length: k }, (_, i) => i + 1).reduce((a, b) => a * b, 1));
+// ln 2 split so that k * LN2_HI is exact for |k| < 2^11 (fdlibm's constants)
+const LN2_HI = 6.93147180369123816490e-01;
+const LN2_LO = 1.90821492927058770002e-10;
+
+/** expSums; see {@link kernelModule}. */
+function expSums(): FunctionSpec {
+  const P = 0, ROWS = 1, KP = 2, M = 3, CN = 4, SP = 5, SN = 6;
+  const R = 7, J = 8, PP = 9, Q = 10;
+  const X = 11, K = 12, RR = 13, E = 14;
+  // constants live in locals (V8 rebuilds a v128.const wherever it appears)
+  const C = 15, FLOOR = C + 12, LOG2E = FLOOR + 1, HI = LOG2E + 1, LO = HI + 1, BIAS = LO + 1;
+  const { c, e } = code();
+  EXP_COEFFS.forEach((v, k) => e(op.f64x2Const(v), op.set(C + k)));
+  e(op.f64x2Const(-700), op.set(FLOOR), op.f64x2Const(Math.LOG2E), op.set(LOG2E));
+  e(op.f64x2Const(LN2_HI), op.set(HI), op.f64x2Const(LN2_LO), op.set(LO), op.i64x2Const(1023), op.set(BIAS));
+  e(op.get(P), op.set(PP));
+  e(op.get(ROWS), op.set(R));
+  e(op.block, op.loop);
+  {
+    e(op.i32(0), op.set(J));
+    e(op.block, op.loop);
+    {
+      e(op.get(J), op.i32(3), op.shl, op.set(Q));
+      // x = max(p - m, -700); k = round(x / ln2); r = x - k ln2
+      e(op.get(PP), op.v128Load(0), op.get(M), op.get(Q), op.add, op.v128Load(0), op.f64x2Sub, op.get(FLOOR), op.f64x2Max, op.set(X));
+      e(op.get(X), op.get(LOG2E), op.f64x2Mul, op.f64x2Nearest, op.set(K));
+      e(op.get(X), op.get(K), op.get(HI), op.f64x2Mul, op.f64x2Sub, op.get(K), op.get(LO), op.f64x2Mul, op.f64x2Sub, op.set(RR));
+      // e^r by Horner, times 2^k built in the exponent bits (k in [-1010, 0]: a normal number)
+      e(op.get(C + 11));
+      for (let k = 10; k >= 0; k--) e(op.get(RR), op.f64x2Mul, op.get(C + k), op.f64x2Add);
+      e(op.get(K), op.i32x4TruncSatF64x2Zero, op.i64x2ExtendLowI32x4, op.get(BIAS), op.i64x2Add, op.i32(52), op.i64x2Shl);
+      e(op.f64x2Mul, op.set(E));
+      e(op.get(SP), op.get(Q), op.add, op.get(SP), op.get(Q), op.add, op.v128Load(0), op.get(E), op.f64x2Add, op.v128Store(0));
+      e(op.get(SN), op.get(Q), op.add, op.get(SN), op.get(Q), op.add, op.v128Load(0));
+      e(op.get(CN), op.get(Q), op.add, op.v128Load(0), op.get(E), op.f64x2Div, op.f64x2Add, op.v128Store(0));
+      e(op.get(PP), op.i32(16), op.add, op.set(PP));
+      e(op.get(J), op.i32(2), op.add, op.tee(J), op.get(KP), op.ltU, op.brIf(0));
+    }
+    e(op.end, op.end);
+    e(op.get(R), op.i32(1), op.sub, op.tee(R), op.brIf(0));
+  }
+  e(op.end, op.end);
+  return { name: 'expSums', params: 7, locals: { i32: 4, v128: BIAS - X + 1 }, body: c };
 }
