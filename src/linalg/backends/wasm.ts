@@ -4,7 +4,7 @@ import type { KernelBackend, Projector } from './types.js';
 
 export { wasmUnavailableReason } from '../wasm/instance.js';
 
-/** Rows per gram64 call: the rows (float64) stay in the 1-2 MiB L2 cache while all tiles pass. */
+/** Rows per gram64 call: about 1 MiB of packed rows, which stays in L2 while every tile pair passes (measured best). */
 const GRAM_CHUNK_BYTES = 1 << 20;
 /** Rows per projection call (a multiple of 4). */
 const PROJ_CHUNK_ROWS = 256;
@@ -51,14 +51,11 @@ function gramUpper(k: KernelExports, arena: Arena, xc: Float64Array, rows: numbe
   mem.fill(0, g0, g0 + dp * dp);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const b = Math.min(chunk, rows - r0);
-    if (dp === dims) mem.set(xc.subarray(r0 * dims, (r0 + b) * dims), x0);
-    else {
-      // zero padding columns: they add nothing to the sums
-      for (let r = 0; r < b; r++) {
-        const o = x0 + r * dp;
-        mem.set(xc.subarray((r0 + r) * dims, (r0 + r + 1) * dims), o);
-        mem.fill(0, o + dims, o + dp);
-      }
+    // column panels of 4 (see kernels.ts); padding columns are 0 and add nothing
+    for (let r = 0; r < b; r++) {
+      const src = (r0 + r) * dims;
+      for (let c = 0; c < dims; c++) mem[x0 + ((c >> 2) * b + r) * 4 + (c & 3)] = xc[src + c];
+      for (let c = dims; c < dp; c++) mem[x0 + ((c >> 2) * b + r) * 4 + (c & 3)] = 0;
     }
     k.gram64(xOff, b, dp, gOff);
   }

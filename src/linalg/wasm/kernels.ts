@@ -4,8 +4,9 @@ import { op, wasmModule, type Bytes, type FunctionSpec } from './emit.js';
  * The SIMD kernels of the wasm backend, as a WebAssembly module built from this source.
  *
  * - `gram64(x, k, dp, out)`: `out[i][j] += sum_r x[r][i] x[r][j]` over the upper 4 x 4 tiles
- *   (j >= i, tile-wise), float64. `x` is `k x dp` row-major, `out` is `dp x dp`; dp a multiple of 4,
- *   k >= 1. Each tile keeps its 16 sums in 8 f64x2 registers across all k rows.
+ *   (j >= i, tile-wise), float64. `x` holds the `k x dp` rows in column panels of 4
+ *   (`x[(i/4 * k + r) * 4 + i%4]`), `out` is `dp x dp` row-major; dp a multiple of 4, k >= 1. Each
+ *   tile keeps its 16 sums in 8 f64x2 registers while two panels stream past (one stays in L1).
  * - `proj32(x, rows, d, panels, ep, out)` and `proj64`: `out = X D`, float32 / float64. `x` holds the
  *   rows in tiles of 4 interleaved (`x[(r/4 * d + p) * 4 + r%4]`), `panels` holds D (`d x ep`) in
  *   column panels of 32 bytes (8 floats or 4 doubles: `panels[(j/W * d + p) * W + j%W]`), `out` is
@@ -33,10 +34,11 @@ function code(): { c: Bytes; e: (...xs: Bytes[]) => void } {
 
 function gram64(): FunctionSpec {
   const X = 0, K = 1, DP = 2, OUT = 3;
-  const I = 4, J = 5, R = 6, PA = 7, PB = 8, STRIDE = 9, PO = 10;
+  const I = 4, J = 5, R = 6, PA = 7, PB = 8, PANEL = 9, PO = 10;
   const ACC = 11, B0 = 19, B1 = 20, T = 21;
   const { c, e } = code();
-  e(op.get(DP), op.i32(3), op.shl, op.set(STRIDE));
+  // bytes per column of a panel run: k rows x 8
+  e(op.get(K), op.i32(3), op.shl, op.set(PANEL));
   e(op.i32(0), op.set(I));
   e(op.block, op.loop);
   {
@@ -44,8 +46,9 @@ function gram64(): FunctionSpec {
     e(op.block, op.loop);
     {
       for (let a = 0; a < 8; a++) e(op.v128Zero, op.set(ACC + a));
-      e(op.get(X), op.get(I), op.i32(3), op.shl, op.add, op.set(PA));
-      e(op.get(X), op.get(J), op.i32(3), op.shl, op.add, op.set(PB));
+      // panel of columns i..i+3 starts at i * k * 8 bytes
+      e(op.get(X), op.get(I), op.get(PANEL), op.mul, op.add, op.set(PA));
+      e(op.get(X), op.get(J), op.get(PANEL), op.mul, op.add, op.set(PB));
       e(op.get(K), op.set(R));
       e(op.block, op.loop);
       {
@@ -56,8 +59,8 @@ function gram64(): FunctionSpec {
           e(op.get(B0), op.f64x2Mul, op.get(ACC + 2 * ii), op.f64x2Add, op.set(ACC + 2 * ii));
           e(op.get(T), op.get(B1), op.f64x2Mul, op.get(ACC + 2 * ii + 1), op.f64x2Add, op.set(ACC + 2 * ii + 1));
         }
-        e(op.get(PA), op.get(STRIDE), op.add, op.set(PA));
-        e(op.get(PB), op.get(STRIDE), op.add, op.set(PB));
+        e(op.get(PA), op.i32(32), op.add, op.set(PA));
+        e(op.get(PB), op.i32(32), op.add, op.set(PB));
         e(op.get(R), op.i32(1), op.sub, op.tee(R), op.brIf(0));
       }
       e(op.end, op.end);
