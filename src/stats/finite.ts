@@ -17,12 +17,19 @@ export interface FiniteRows {
  * @returns the input array itself when every row is finite (no copy)
  */
 export function finiteRows(data: Float64Array, rows: number, dims: number, firstRow: number, drop: boolean): FiniteRows {
-  let bad = -1;
-  for (let i = 0; i < rows * dims; i++) {
-    // x - x is NaN exactly for NaN and +-Inf; one comparison per element keeps the scan cheap.
-    if (data[i] - data[i] !== 0) { bad = i; break; }
+  const n = rows * dims;
+  // x * 0 is NaN exactly for NaN and +-Inf, and 0 otherwise (no overflow, unlike a plain sum):
+  // four independent sums scan a clean block at several values per cycle; only a block that
+  // turns out dirty is searched for its first bad value.
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const n4 = n - (n % 4);
+  for (let i = 0; i < n4; i += 4) {
+    s0 += data[i] * 0; s1 += data[i + 1] * 0; s2 += data[i + 2] * 0; s3 += data[i + 3] * 0;
   }
-  if (bad < 0) return { data, rows, dropped: 0 };
+  for (let i = n4; i < n; i++) s0 += data[i] * 0;
+  if (s0 + s1 + s2 + s3 === 0) return { data, rows, dropped: 0 };
+  let bad = 0;
+  while (data[bad] - data[bad] === 0) bad++;
   if (!drop) {
     const r = Math.floor(bad / dims);
     throw new NonFiniteRowError(firstRow + r, bad - r * dims, data[bad]);
