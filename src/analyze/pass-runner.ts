@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { BackendError, loadBackend, type BackendName, type EighSolver } from '../linalg/index.js';
+import { BackendError, eigh, loadBackend, type BackendName, type EighSolver } from '../linalg/index.js';
 import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
 
 /** Messages to a pass worker. */
@@ -8,6 +8,7 @@ export type WorkerRequest =
   | { type: 'begin'; spec: PassSpec }
   | { type: 'add'; seq: number; x: Float64Array; rows: number }
   | { type: 'end' }
+  | { type: 'eigh'; id: number; m: Float64Array; d: number }
   | { type: 'close' };
 
 /** Messages from a pass worker. */
@@ -15,6 +16,7 @@ export type WorkerReply =
   | { type: 'ready'; detail: string }
   | { type: 'ack'; seq: number }
   | { type: 'partial'; partial: PassPartial }
+  | { type: 'eigh'; id: number; vectors: Float64Array }
   | { type: 'error'; seq?: number; message: string; user: boolean };
 
 /** Which kernels ran an analysis (`analysis.backend`). */
@@ -37,6 +39,8 @@ interface Executor {
   /** Resolves when a queued block is done (or the executor failed). */
   drainOne(): Promise<void>;
   end(): Promise<PassPartial>;
+  /** eigenvectors (linalg's eigh contract) of a symmetric d x d matrix */
+  eighVectors(m: Float64Array, d: number): Promise<Float64Array>;
   failure(): Error | null;
   close(): Promise<void>;
 }
@@ -48,6 +52,7 @@ class InlineExecutor implements Executor {
   inFlight() { return 0; }
   async drainOne() {}
   async end() { return this.session.end(); }
+  async eighVectors(m: Float64Array, d: number) { return eigh(m, d, { vectors: true }).vectors!; }
   failure() { return null; }
   async close() { this.session.dispose(); }
 }
@@ -67,6 +72,8 @@ class WorkerExecutor implements Executor {
   private seq = 0;
   private readonly pending = new Map<number, () => void>();
   private ending: { resolve: (p: PassPartial) => void; reject: (e: Error) => void } | null = null;
+  private readonly solving = new Map<number, { resolve: (v: Float64Array) => void; reject: (e: Error) => void }>();
+  private eighId = 0;
   private broken: Error | null = null;
   private closing = false;
 
@@ -124,6 +131,15 @@ class WorkerExecutor implements Executor {
     });
   }
 
+  eighVectors(m: Float64Array, d: number): Promise<Float64Array> {
+    if (this.broken) return Promise.reject(this.broken);
+    const id = this.eighId++;
+    return new Promise((resolve, reject) => {
+      this.solving.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'eigh', id, m, d } satisfies WorkerRequest);
+    });
+  }
+
   failure() { return this.broken; }
 
   async close() {
@@ -144,6 +160,9 @@ class WorkerExecutor implements Executor {
     } else if (m.type === 'partial') {
       this.ending?.resolve(m.partial);
       this.ending = null;
+    } else if (m.type === 'eigh') {
+      this.solving.get(m.id)?.resolve(m.vectors);
+      this.solving.delete(m.id);
     } else if (m.type === 'error') {
       this.fail(m.user ? new BackendError(m.message) : new Error(m.message));
     }
@@ -155,6 +174,8 @@ class WorkerExecutor implements Executor {
     this.pending.clear();
     this.ending?.reject(this.broken);
     this.ending = null;
+    for (const s of this.solving.values()) s.reject(this.broken);
+    this.solving.clear();
   }
 }
 
@@ -225,6 +246,14 @@ export class PassRunner {
     const bad = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
     if (bad) throw bad.reason;
     return parts.map((p) => (p as PromiseFulfilledResult<PassPartial>).value);
+  }
+
+  /**
+   * Eigenvectors of several symmetric matrices (linalg's eigh contract), one per thread at a time:
+   * the second pass needs one decomposition per view, and the threads would idle meanwhile.
+   */
+  eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Float64Array[]> {
+    return Promise.all(ms.map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d)));
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * kernels are too): a {@link PassSession} fed blocks by {@link PassRunner} on the reading thread.
  */
 import { parentPort } from 'node:worker_threads';
-import { loadBackend } from '../linalg/index.js';
+import { eigh, loadBackend } from '../linalg/index.js';
 import { PassSession, partialBuffers } from './pass-session.js';
 import type { WorkerReply, WorkerRequest } from './pass-runner.js';
 
@@ -35,6 +35,11 @@ port.on('message', (m: WorkerRequest) => {
         case 'end': {
           const partial = session!.end();
           port.postMessage({ type: 'partial', partial } satisfies WorkerReply, partialBuffers(partial));
+          break;
+        }
+        case 'eigh': {
+          const vectors = eigh(m.m, m.d, { vectors: true }).vectors!;
+          port.postMessage({ type: 'eigh', id: m.id, vectors } satisfies WorkerReply, [vectors.buffer as ArrayBuffer]);
           break;
         }
         case 'close':

@@ -1,5 +1,5 @@
 import type { EmbeddingSource } from '../io/index.js';
-import { eigh, matmul } from '../linalg/index.js';
+import { matmul } from '../linalg/index.js';
 import { PartitionSums, avgCosine, finiteRows, partitionIsotropy, secondMoment, type Moments } from '../stats/index.js';
 import type { AffineMap } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
@@ -33,10 +33,11 @@ export async function secondPass(
   views: PassView[],
   opts: { dropNonfinite: boolean; blockRows?: number; onRows?: (done: number) => void; runner?: PassRunner },
 ): Promise<SecondPassResult[]> {
-  const plan = projectionPlan(source.dims, views);
   const runner = opts.runner ?? (await PassRunner.start('js', 1));
   let parts: SecondPartial[];
+  let plan: ProjectionPlan;
   try {
+    plan = await projectionPlan(source.dims, views, runner);
     runner.begin({ kind: 'second', plan });
     let done = 0;
     for await (const block of source.blocks({ blockRows: opts.blockRows })) {
@@ -63,11 +64,15 @@ export async function secondPass(
   });
 }
 
-/** Every view's `d x e` matrix A V and shift -t A V, side by side; centred on the raw rows' mean. */
-function projectionPlan(d: number, views: PassView[]): ProjectionPlan {
-  const parts = views.map((v) => {
+/**
+ * Every view's `d x e` matrix A V and shift -t A V, side by side; centred on the raw rows' mean.
+ * The views' eigendecompositions run on the runner's threads side by side.
+ */
+async function projectionPlan(d: number, views: PassView[], runner: PassRunner): Promise<ProjectionPlan> {
+  const eigenvectors = await runner.eighVectors(views.map((v) => ({ m: secondMoment(v.moments), d: v.moments.dims })));
+  const parts = views.map((v, k) => {
     const e = v.moments.dims;
-    const vecs = eigh(secondMoment(v.moments), e, { vectors: true }).vectors!;
+    const vecs = eigenvectors[k];
     let dir: Float64Array;
     let offset: Float64Array | null = null;
     if (!v.map) dir = vecs;
