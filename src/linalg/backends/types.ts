@@ -35,6 +35,8 @@ export interface KernelBackend {
   readonly chunkRows: number;
   /** true when the backend runs its own threads (native, tfjs-node): no worker pool on top */
   readonly threaded: boolean;
+  /** how many threads a threaded backend computes on, when it says */
+  readonly ownThreads?: number;
   /**
    * Co-moment update: `out[i][j] += sum_r xc[r][i] xc[r][j]` for i <= j (the strict lower triangle
    * of `out` is left alone or scribbled on: callers ignore it). `xc` is a `rows x dims` row-major
