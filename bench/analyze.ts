@@ -222,7 +222,7 @@ function kernelLine(label: string, be: KernelBackend, d: number): string {
 }
 
 async function benchKernels(d: number): Promise<void> {
-  console.log(`\nkernels, one thread, 4096 x ${d} block (projection onto ${2 * d} columns):`);
+  console.log(`\nkernels, 4096 x ${d} block (projection onto ${2 * d} columns); ours on one thread except native:`);
   for (const name of BACKEND_NAMES) {
     const why = await unavailableReason(name);
     if (why) { console.log(`  ${name.padEnd(26)} not available: ${why}`); continue; }
@@ -232,6 +232,20 @@ async function benchKernels(d: number): Promise<void> {
     } else {
       console.log(kernelLine(name, await loadBackend(name), d));
     }
+  }
+  const npk = spawnSync('python3', ['-c', `
+import numpy as np, time
+rng = np.random.default_rng(1); x = rng.standard_normal((4096, ${d})); w = rng.standard_normal((${d}, ${2 * d}))
+def t(f):
+    f(); best = 1e9
+    for _ in range(3):
+        t0 = time.perf_counter(); f(); best = min(best, time.perf_counter() - t0)
+    return best
+print(f"{4096 * ${d} * ${d + 1} / t(lambda: x.T @ x) / 1e9:.1f} {2 * 4096 * ${d} * ${2 * d} / t(lambda: x @ w) / 1e9:.1f}")
+`], { encoding: 'utf8', env: numpyEnv() });
+  if (npk.status === 0) {
+    const [gram, proj] = npk.stdout.trim().split(' ');
+    console.log(`  ${'numpy (float64, all threads)'.padEnd(26)} gram ${gram.padStart(5)} GFLOP/s   projection ${proj.padStart(5)} GFLOP/s`);
   }
   const g = normals(prng(7));
   const a = Float64Array.from({ length: 2 * d * d }, () => g());
