@@ -49,7 +49,7 @@ export interface AnalyzeOptions extends TransformParams {
   onWarning?: (message: string) => void;
   /** kernel backend: auto (default), native, wasm, tfjs-node, js; see `analysis.backend` */
   backend?: string;
-  /** compute threads for the wasm and js backends; default: the machine's cores */
+  /** compute threads for the wasm and js backends; default: the machine's cores, at most 8 */
   threads?: number;
 }
 

@@ -6,10 +6,15 @@ import { PassRunner, type BackendInfo } from './pass-runner.js';
 export interface KernelOptions {
   /** auto (default), native, wasm, tfjs-node or js */
   backend?: string;
-  /** compute threads for wasm and js (default: the machine's cores, at most one per block) */
+  /** compute threads for wasm and js (default: the machine's cores up to 8, at most one per block) */
   threads?: number;
 }
 
+/**
+ * Default thread cap: each worker holds about 50 MB (its heap, kernel memory, two blocks in
+ * flight), so peak memory stays near 0.5 GB; `--threads` goes beyond.
+ */
+const MAX_DEFAULT_THREADS = 8;
 /** Below this many multiply-adds (n d^2), starting worker threads costs more than it saves. */
 const PARALLEL_MIN_WORK = 2 ** 27;
 /**
@@ -23,10 +28,10 @@ const BLOCK_BYTES = 8 * 1024 * 1024;
  * Picks, starts and reuses the kernels of one analysis (every input of an `analyze()` call).
  *
  * `auto` takes native when the OpenBLAS addon loads, else wasm (our SIMD kernels), else js.
- * Threads default to the machine's cores, at most one per block, and 1 (no worker threads) for
- * inputs too small for thread start-up to pay (n d^2 < 2^27). A named backend that cannot run is
- * a {@link BackendError} naming why and what can. If auto's wasm threads fail to start, the js
- * kernels take over (said in `detail`).
+ * Threads default to the machine's cores (at most 8), at most one per block, and 1 (no worker
+ * threads) for inputs too small for thread start-up to pay (n d^2 < 2^27). A named backend that
+ * cannot run is a {@link BackendError} naming why and what can. If auto's wasm threads fail to
+ * start, the js kernels take over (said in `detail`).
  */
 export class Kernels {
   private readonly request: BackendRequest;
@@ -46,7 +51,7 @@ export class Kernels {
     const work = rows * dims * dims;
     const name = await this.choose();
     const kernelRows = blockRows ?? Math.max(1, Math.floor(BLOCK_BYTES / (dims * 8)));
-    let threads = this.opts.threads ?? Math.max(1, Math.min(availableParallelism(), Math.ceil(rows / kernelRows)));
+    let threads = this.opts.threads ?? Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_THREADS, Math.ceil(rows / kernelRows)));
     if (this.opts.threads === undefined && work < PARALLEL_MIN_WORK) threads = 1;
     const key = `${name}/${threads}`;
     if (!this.runner || key !== this.key) {

@@ -21,7 +21,7 @@ export function builder(y: Argv) {
     .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)', group: 'Report:' })
     .option('sample-rows', { type: 'number', default: DEFAULT_SAMPLE_ROWS, describe: 'rows in the seeded PCA scatter, 0 to 5000', group: 'Report:' })
     .option('backend', { type: 'string', default: 'auto', describe: 'kernels: auto (native > wasm > js), native (OpenBLAS addon), wasm, tfjs-node, js' })
-    .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores); native and tfjs-node thread themselves' })))
+    .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores, at most 8); native and tfjs-node thread themselves' })))
     .example('$0 analyze emb.npy', 'table of metrics before and after IsoBN, and reports/emb.html')
     .example('$0 analyze bert.npy roberta.npy --label BERT --label RoBERTa', 'one comparison report')
     .example('$0 analyze bert.npy roberta.npy --transform isobn,standardize --json', 'JSON for two files, two transforms');
