@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 as prng } from '../src/analyze/sample.ts';
 import { NpyWriter } from '../src/io/index.ts';
 import { eigh as ownEigh } from '../src/linalg/eigh.ts';
 import { loadBackend, unavailableReason } from '../src/linalg/backends/select.ts';
@@ -41,16 +42,6 @@ const DIMS = (arg('dims') ?? '768,1024').split(',').map(Number);
 const RUNS = Number(arg('runs') ?? 3);
 
 // ---------------------------------------------------------------- data
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normals(rand: () => number): () => number {
   let spare: number | null = null;

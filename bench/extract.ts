@@ -21,21 +21,12 @@ import { initBackend, type BackendName } from '../src/extract/backend.ts';
 import { Encoder, type EncodeRequest, type EncodeResult } from '../src/extract/encoder.ts';
 import { openEncoder, defaultThreads } from '../src/extract/runtime.ts';
 import type { Checkpoint, EncoderConfig, HostTensor, LayerWeights, TokenBatch } from '../src/extract/types.ts';
+import { mulberry32 as prng } from '../src/analyze/sample.ts';
 
 const CONFIG: EncoderConfig = {
   modelType: 'bert', hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072,
   hiddenAct: 'gelu', layerNormEps: 1e-12, maxPositions: 512, typeVocabSize: 2, vocabSize: 30522, padTokenId: 0,
 };
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform in [-s, s): the values do not matter for speed, only that they stay finite and small. */
 function randomTensor(shape: number[], rand: () => number, s = 0.05, offset = 0): HostTensor {

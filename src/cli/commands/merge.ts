@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { StatsAccumulator, analyzeShards, writeFileAtomic } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { formatAnalysis } from '../format.js';
 import { transformParamOptions, transformParams, warner } from '../options.js';
+import { readJsonFile } from '../read-json.js';
 
 export const command = 'merge <files..>';
 export const describe = 'Analysis of several shards together, from their saved statistics (isotropy stats --save)';
@@ -20,19 +20,7 @@ export function builder(y: Argv) {
 
 /** Reads one saved statistics file; every problem names the file. */
 async function load(path: string): Promise<StatsAccumulator> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UsageError(`${path}: not JSON; expected a statistics file written by \`isotropy stats --save\``);
-  }
+  const json = await readJsonFile(path, 'a statistics file written by `isotropy stats --save`');
   try {
     return StatsAccumulator.fromJSON(json);
   } catch (e) {

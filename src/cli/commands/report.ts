@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { checkAnalysis, inputLabels } from '../../index.js';
 import { UsageError } from '../errors.js';
+import { readJsonFile } from '../read-json.js';
 import { defaultReportPath, saveReport } from '../report-file.js';
 
 export const command = 'report <analysis>';
@@ -19,19 +19,7 @@ export function builder(y: Argv) {
 
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
   const path = argv.analysis as string;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UsageError(`${path}: not JSON; expected the output of \`isotropy analyze --json\``);
-  }
+  const json = await readJsonFile(path, 'the output of `isotropy analyze --json`');
   const analysis = checkAnalysis(json, path);
   if (!analysis.diagnostics) {
     throw new UsageError(`${path}: this analysis holds no chart data (it was saved with --no-report); run \`isotropy analyze <files> --json > ${path}\` again without --no-report`);
