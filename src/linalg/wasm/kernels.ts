@@ -24,6 +24,11 @@ import { op, wasmModule, type Bytes, type FunctionSpec } from './emit.js';
  *   the column maximum; exponents below -700 count as -700 (1e-304, nothing next to the largest
  *   term, 1), so c[j] must be 0 unless m[j] + m'[j] <= 700.
  *
+ * - `gemmRows(x, ldx, rows, d, panels, ep, out, ldo)`: `out += X D`, float64, X read in place:
+ *   `rows x d` row-major with byte stride ldx (rows a multiple of 4), D in proj64's column panels
+ *   (`d x ep`), out row-major with byte stride ldo. Row tiles outer, panels inner: a tile of X (4
+ *   rows) is read once from memory and stays in L1 while the panels come from L2, so d should be a
+ *   few hundred at most (the caller cuts it into chunks; out accumulates).
  * - `symv4(a, ld, pv, pw, v, p, i, j0, n, s)`: one step of the tridiagonalization's fused rank-2
  *   update and symmetric matrix-vector product on the four rows starting at `a` (byte stride ld),
  *   columns j0..n-1 (n - j0 even, >= 2): `a_r[j] -= pv[i+r] pw[j] + pw[i+r] pv[j]` (as
@@ -34,7 +39,7 @@ import { op, wasmModule, type Bytes, type FunctionSpec } from './emit.js';
  * Addresses are byte offsets into the module's memory; the caller lays the data out.
  */
 export function kernelModule(): Uint8Array {
-  return wasmModule([gram64(), proj(4), proj(8), colMaxMin(), expSums(), proj(8, true), symv4()]);
+  return wasmModule([gram64(), proj(4), proj(8), colMaxMin(), expSums(), proj(8, true), symv4(), gemmRows()]);
 }
 
 function code(): { c: Bytes; e: (...xs: Bytes[]) => void } {
@@ -249,4 +254,49 @@ function symv4(): FunctionSpec {
   e(op.end, op.end);
   for (let r = 0; r < 4; r++) e(op.get(S), op.get(SUM + r), op.v128Store(r * 16));
   return { name: 'symv4', params: 10, locals: { i32: 6, v128: 21 }, body: c };
+}
+
+/** gemmRows; see {@link kernelModule}. */
+function gemmRows(): FunctionSpec {
+  const X = 0, LDX = 1, ROWS = 2, D = 3, PANELS = 4, EP = 5, OUT = 6, LDO = 7;
+  const R = 8, J = 9, P = 10, PA = 11, PB = 15, PO = 16;
+  const ACC = 17, B0 = 25, B1 = 26, T = 27;
+  const { c, e } = code();
+  e(op.i32(0), op.set(R));
+  e(op.block, op.loop);
+  {
+    e(op.i32(0), op.set(J));
+    e(op.block, op.loop);
+    {
+      for (let a = 0; a < 8; a++) e(op.v128Zero, op.set(ACC + a));
+      e(op.get(X), op.get(R), op.get(LDX), op.mul, op.add, op.set(PA));
+      for (let ii = 1; ii < 4; ii++) e(op.get(PA + ii - 1), op.get(LDX), op.add, op.set(PA + ii));
+      // panel of columns j..j+3 starts at j * d * 8 bytes
+      e(op.get(PANELS), op.get(J), op.get(D), op.mul, op.i32(3), op.shl, op.add, op.set(PB));
+      e(op.get(D), op.set(P));
+      e(op.block, op.loop);
+      {
+        e(op.get(PB), op.v128Load(0), op.set(B0));
+        e(op.get(PB), op.v128Load(16), op.set(B1));
+        for (let ii = 0; ii < 4; ii++) {
+          e(op.get(PA + ii), op.splat64(0), op.tee(T));
+          e(op.get(B0), op.f64x2Mul, op.get(ACC + 2 * ii), op.f64x2Add, op.set(ACC + 2 * ii));
+          e(op.get(T), op.get(B1), op.f64x2Mul, op.get(ACC + 2 * ii + 1), op.f64x2Add, op.set(ACC + 2 * ii + 1));
+          e(op.get(PA + ii), op.i32(8), op.add, op.set(PA + ii));
+        }
+        e(op.get(PB), op.i32(32), op.add, op.set(PB));
+        e(op.get(P), op.i32(1), op.sub, op.tee(P), op.brIf(0));
+      }
+      e(op.end, op.end);
+      for (let ii = 0; ii < 4; ii++) {
+        e(op.get(OUT), op.get(R), op.i32(ii), op.add, op.get(LDO), op.mul, op.add, op.get(J), op.i32(3), op.shl, op.add, op.set(PO));
+        for (let h = 0; h < 2; h++) e(op.get(PO), op.get(PO), op.v128Load(h * 16), op.get(ACC + 2 * ii + h), op.f64x2Add, op.v128Store(h * 16));
+      }
+      e(op.get(J), op.i32(4), op.add, op.tee(J), op.get(EP), op.ltU, op.brIf(0));
+    }
+    e(op.end, op.end);
+    e(op.get(R), op.i32(4), op.add, op.tee(R), op.get(ROWS), op.ltU, op.brIf(0));
+  }
+  e(op.end, op.end);
+  return { name: 'gemmRows', params: 8, locals: { i32: 9, v128: 11 }, body: c };
 }

@@ -82,7 +82,7 @@ function packRows(a: Operand, i0: number, rows: number, rp: number, q0: number, 
 }
 
 /** Rows q0..q0+len-1 of B (p x n) into column panels of 4 (`d[(j/4 * len + q) * 4 + j%4]`), zero columns up to np. */
-function packPanels(b: Operand, n: number, np: number, q0: number, len: number, mem: Float64Array, d0: number): void {
+export function packPanels(b: Operand, n: number, np: number, q0: number, len: number, mem: Float64Array, d0: number): void {
   const { x, off, ld } = b;
   if (b.trans) {
     // B[q][j] = x[off + j * ld + q]: each column j is a contiguous run
