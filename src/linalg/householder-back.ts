@@ -26,7 +26,7 @@ export function applyQ(tri: Tridiagonal, rows: Float64Array, m: number): void {
   const { n, reflectors: R, tau } = tri;
   const count = tau.length; // n - 2 reflectors
   if (m === 0 || count === 0) return;
-  const w = n >= 32 ? eighKernels() : null;
+  const w = n >= 32 ? eighKernels((((m + 3) & ~3) * (n + 4 + 2 * BLOCK) + (BLOCK + n + CHUNK) * BLOCK) * 8) : null;
   if (w) {
     applyQWasm(tri, rows, m, w.k, w.arena);
     return;

@@ -36,7 +36,7 @@ export interface Tridiagonal {
  * @param a  `n x n` row-major work array (upper triangle = the matrix); becomes `reflectors`
  */
 export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
-  const w = n >= WASM_MIN ? eighKernels() : null;
+  const w = n >= WASM_MIN ? eighKernels((n * n + 5 * n + 8) * 8) : null;
   if (!w) return reduce(a, n, (len) => new Float64Array(len), null);
   // a (n x n) | pv | pw | v | w | p (n each) | s (8); nothing else runs on the instance meanwhile
   const base = align16(w.arena.top);
