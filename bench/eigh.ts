@@ -12,7 +12,8 @@
  * (python3 with numpy must be on PATH), once with OpenBLAS's default threads and once on one thread.
  * Times are the best of a few runs (the machine may be shared); numpy's eigenvalues are also
  * compared with ours. Ours runs on the WebAssembly SIMD kernels (src/linalg/wasm) where there are
- * some; the 'plain JS' lines time the fallback loops on the same matrix.
+ * some; the 'plain JS' lines time the fallback loops on the same matrix (in the same process after
+ * the kernels, which costs them up to about 25% against a process of their own).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
