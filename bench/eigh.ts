@@ -11,7 +11,9 @@
  * covariance of real embeddings. It is written to a temporary .npy that a python3 child reads
  * (python3 with numpy must be on PATH), once with OpenBLAS's default threads and once on one thread.
  * Times are the best of a few runs (the machine may be shared); numpy's eigenvalues are also
- * compared with ours.
+ * compared with ours. Ours runs on the WebAssembly SIMD kernels (src/linalg/wasm) where there are
+ * some; the 'plain JS' lines time the fallback loops on the same matrix (in the same process after
+ * the kernels, which costs them up to about 25% against a process of their own).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { writeNpy } from '../src/io/npy-writer.ts';
 import { matmul } from '../src/linalg/gemm.ts';
 import { addGramUpper, symmetrizeUpper } from '../src/linalg/gram.ts';
 import { eigh } from '../src/linalg/eigh.ts';
+import { useEighKernels } from '../src/linalg/wasm/shared.ts';
 
 const NUMPY = `
 import json, sys, time
@@ -103,11 +106,17 @@ try {
     const tv = best(3, () => (values = eigh(m, d).values));
     const tf = best(3, () => eigh(m, d, { vectors: true }));
     const tt = best(3, () => eigh(m, d, { vectors: true, top: 2 }));
+    useEighKernels(false);
+    const pv = best(2, () => eigh(m, d));
+    const pf = best(2, () => eigh(m, d, { vectors: true }));
+    useEighKernels(true);
     let diff = 0;
     for (let i = 0; i < d; i++) diff = Math.max(diff, Math.abs(values[i] - np.eigvalsh[i]));
     line(d, 'values', tv, np.values, np1.values);
     line(d, 'vectors', tf, np.vectors, np1.vectors);
     line(d, 'top-2 vectors', tt);
+    line(d, 'values, plain JS', pv, np.values, np1.values);
+    line(d, 'vectors, plain JS', pf, np.vectors, np1.vectors);
     console.log(`eigh d=${d} max |ours - numpy| / max eigenvalue: ${(diff / Math.abs(np.eigvalsh[0])).toExponential(1)}`);
   }
 } finally {

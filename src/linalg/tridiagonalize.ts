@@ -1,3 +1,9 @@
+import { align16, type KernelExports } from './wasm/instance.js';
+import { eighKernels } from './wasm/shared.js';
+
+/** Below this order the copies into WebAssembly memory cost more than the kernel saves. */
+const WASM_MIN = 32;
+
 /** Householder reduction `A = Q T Q^T` of a symmetric matrix, see {@link tridiagonalize}. */
 export interface Tridiagonal {
   n: number;
@@ -23,18 +29,41 @@ export interface Tridiagonal {
  * step's matrix-vector product, so each step streams the trailing triangle once, four rows at a
  * time. About 4n^3/3 flops. Not blocked as LAPACK's dsytrd: its matrix-vector half still streams
  * the triangle once per column, and timing that pass plus a tiled rank-2k update separately in V8
- * showed no gain over this fused loop.
+ * showed no gain over this fused loop. With WebAssembly SIMD (n >= 32) the matrix and vectors live
+ * in the kernel instance's memory for the whole reduction and the four-row loop runs as the
+ * `symv4` kernel (f64x2); the result equals the plain loops' to rounding.
  *
  * @param a  `n x n` row-major work array (upper triangle = the matrix); becomes `reflectors`
  */
 export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
+  const w = n >= WASM_MIN ? eighKernels((n * n + 5 * n + 8) * 8) : null;
+  if (!w) return reduce(a, n, (len) => new Float64Array(len), null);
+  // a (n x n) | pv | pw | v | w | p (n each) | s (8); nothing else runs on the instance meanwhile
+  const base = align16(w.arena.top);
+  const buf = w.arena.ensure(base + (n * n + 5 * n + 8) * 8);
+  let at = base;
+  const alloc = (len: number) => {
+    const view = new Float64Array(buf, at, len).fill(0);
+    at += len * 8;
+    return view;
+  };
+  const wa = alloc(n * n);
+  wa.set(a.subarray(0, n * n));
+  const tri = reduce(wa, n, alloc, w.k);
+  a.set(wa);
+  return { ...tri, reflectors: a };
+}
+
+/** The reduction on `a`, with its vectors from `alloc`; `kern` runs the four-row loop when given (all arrays in its memory). */
+function reduce(a: Float64Array, n: number, alloc: (len: number) => Float64Array, kern: KernelExports | null): Tridiagonal {
   const diag = new Float64Array(n);
   const off = new Float64Array(Math.max(n - 1, 0));
   const tau = new Float64Array(Math.max(n - 2, 0));
   // pending rank-2 update A -= pv pw^T + pw pv^T from the previous step (support k..n-1)
-  let pv = new Float64Array(n), pw = new Float64Array(n);
-  let v = new Float64Array(n), w = new Float64Array(n);
-  const p = new Float64Array(n);
+  let pv = alloc(n), pw = alloc(n);
+  let v = alloc(n), w = alloc(n);
+  const p = alloc(n);
+  const s = kern ? alloc(8) : null;
   let pending = false;
   for (let k = 0; k < n - 2; k++) {
     const rk = k * n;
@@ -68,7 +97,8 @@ export function tridiagonalize(a: Float64Array, n: number): Tridiagonal {
     p.fill(0, k + 1);
     let i = k + 1;
     if (pending) {
-      for (; i + 3 < n; i += 4) updateRowQuadSymv(a, i, n, pv, pw, v, p);
+      if (kern) for (; i + 3 < n; i += 4) updateRowQuadSymvWasm(kern, a, i, n, pv, pw, v, p, s!);
+      else for (; i + 3 < n; i += 4) updateRowQuadSymv(a, i, n, pv, pw, v, p);
       for (; i < n; i++) updateRowSymv(a, i * n, i, n, pv, pw, v, p);
     } else {
       for (; i < n; i++) symvRow(a, i * n, i, n, v, p);
@@ -192,4 +222,43 @@ function updateRowQuadSymv(
     p[j] += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3;
   }
   p[i] += s0; p[i + 1] += s1; p[i + 2] += s2; p[i + 3] += s3;
+}
+
+/**
+ * {@link updateRowQuadSymv} with the columns right of the diagonal block on the symv4 kernel
+ * (an odd leading column, if any, here): every array is a view of k's memory.
+ */
+function updateRowQuadSymvWasm(
+  k: KernelExports, a: Float64Array, i: number, n: number,
+  pv: Float64Array, pw: Float64Array, v: Float64Array, p: Float64Array, s: Float64Array,
+): void {
+  const r0 = i * n;
+  for (let r = 0; r < 4; r++) {
+    const ro = r0 + r * n, ir = i + r, x = pv[ir], y = pw[ir], vr = v[ir];
+    let t = 0;
+    for (let j = ir; j < i + 4; j++) {
+      const aij = a[ro + j] - x * pw[j] - y * pv[j];
+      a[ro + j] = aij;
+      t += aij * v[j];
+      if (j > ir) p[j] += aij * vr;
+    }
+    p[ir] += t;
+  }
+  let j0 = i + 4;
+  if ((n - j0) & 1) {
+    const wj = pw[j0], uj = pv[j0], vj = v[j0];
+    let q = 0;
+    for (let r = 0; r < 4; r++) {
+      const o = r0 + r * n + j0, ir = i + r;
+      const aij = a[o] - pv[ir] * wj - pw[ir] * uj;
+      a[o] = aij;
+      p[ir] += aij * vj;
+      q += aij * v[ir];
+    }
+    p[j0] += q;
+    j0++;
+  }
+  if (j0 === n) return;
+  k.symv4(a.byteOffset + r0 * 8, n * 8, pv.byteOffset, pw.byteOffset, v.byteOffset, p.byteOffset, i, j0, n, s.byteOffset);
+  for (let r = 0; r < 4; r++) p[i + r] += s[2 * r] + s[2 * r + 1];
 }

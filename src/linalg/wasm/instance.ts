@@ -13,6 +13,9 @@ export interface KernelExports {
   gram64(x: number, k: number, dp: number, out: number): void;
   proj32(x: number, rows: number, d: number, panels: number, ep: number, out: number): void;
   proj64(x: number, rows: number, d: number, panels: number, ep: number, out: number): void;
+  symv4(a: number, ld: number, pv: number, pw: number, v: number, p: number, i: number, j0: number, n: number, s: number): void;
+  gemmRows(x: number, ldx: number, rows: number, d: number, panels: number, ep: number, out: number, ldo: number): void;
+  gemm64(x: number, rows: number, d: number, panels: number, ep: number, out: number): void;
   colMaxMin(p: number, rows: number, kp: number, hi: number, lo: number): void;
   expSums(p: number, rows: number, kp: number, m: number, c: number, sp: number, sn: number): void;
 }
