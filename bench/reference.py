@@ -25,10 +25,25 @@ BETA = 0.5      # IsoBN exponent (the CLI default)
 CONST_REL = (64 * np.finfo(np.float64).eps) ** 2
 
 
-def logsumexp(P):
-    """log sum_i exp(P[i, j]) per column, without overflow."""
-    m = P.max(axis=0)
-    return m + np.log(np.exp(P - m).sum(axis=0))
+BLOCK = 8192    # rows per block in the I(W) step: keeps the temporaries in cache-sized chunks
+
+
+def logz_blocked(W, V):
+    """log Z(c) = log sum_i exp(c . w_i) for c = +v_k and -v_k (columns of V), as one streaming
+    log-sum-exp over row blocks. Written blockwise on purpose: the one-shot `P = W @ V;
+    logsumexp(P)` allocates several n x d float64 temporaries, and on this machine numpy then
+    spends most of its time mapping fresh pages, which would flatter us."""
+    d = V.shape[1]
+    m = np.full(2 * d, -np.inf)
+    s = np.zeros(2 * d)
+    for start in range(0, W.shape[0], BLOCK):
+        P = W[start:start + BLOCK] @ V
+        P = np.concatenate([P, -P], axis=1)
+        bm = P.max(axis=0)
+        new = np.maximum(m, bm)
+        s = s * np.exp(m - new) + np.exp(P - new).sum(axis=0)
+        m = new
+    return m + np.log(s)
 
 
 def iso_score(lam):
@@ -81,9 +96,7 @@ def metrics(W, transformed, t):
     t["spectrum"] += t2 - t1
 
     _, V = np.linalg.eigh(W.T @ W)
-    P = W @ V
-    logz = np.concatenate([logsumexp(P), logsumexp(-P)])
-    del P
+    logz = logz_blocked(W, V)
     part = float(np.exp(logz.min() - logz.max()))
     t3 = time.perf_counter()
     t["partitionIsotropy"] += t3 - t2

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decode } from 'fast-png';
 import type { Analysis } from '../../src/analyze/schema.ts';
-import type { Chart, Json } from '../../src/report/charts/common.ts';
+import type { Json } from '../../src/report/charts/common.ts';
 import { CORR_SHADES, corrHeatmapChart, distinctCorrViews } from '../../src/report/charts/corr-heatmap.ts';
 import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
 import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
@@ -16,20 +16,12 @@ import { decodeRaster, inputLabels, reportViews } from '../../src/report/model.t
 import { VIEW_ORDER, VIEW_STYLE } from '../../src/report/palette.ts';
 import { maxPoolRaster, rasterPngUrl, schemePalette } from '../../src/report/raster-png.ts';
 import { toVega } from '../../src/report/render.ts';
-import { fixtureAnalysis } from './fixture.ts';
+import { CHART_BUILDERS, fixtureAnalysis } from './fixture.ts';
 
 const one = await fixtureAnalysis({ rows: 90, dims: 16 });
 const two = await fixtureAnalysis({ rows: 90, dims: 16, labels: ['BERT', 'BERT'], transforms: 'isobn,whiten' });
 
-const BUILDERS: [string, (a: Analysis) => Chart | null][] = [
-  ['std-histogram', stdHistogramChart],
-  ['std-sorted', stdSortedChart],
-  ['corr-heatmap', corrHeatmapChart],
-  ['corr-histogram', corrHistogramChart],
-  ['spectrum', spectrumChart],
-  ['isobn-factors', isobnFactorsChart],
-  ['pca-scatter', pcaScatterChart],
-];
+const BUILDERS = CHART_BUILDERS;
 
 /** Every object in a spec, depth first. */
 function nodes(x: unknown, out: Json[] = []): Json[] {

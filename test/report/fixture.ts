@@ -9,6 +9,14 @@
 import { createHash } from 'node:crypto';
 import { analyze } from '../../src/analyze/analyze.ts';
 import type { Analysis } from '../../src/analyze/schema.ts';
+import type { Chart } from '../../src/report/charts/common.ts';
+import { corrHeatmapChart } from '../../src/report/charts/corr-heatmap.ts';
+import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
+import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
+import { pcaScatterChart } from '../../src/report/charts/pca-scatter.ts';
+import { spectrumChart } from '../../src/report/charts/spectrum.ts';
+import { stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
+import { stdSortedChart } from '../../src/report/charts/std-sorted.ts';
 import { matrixSource } from '../../src/io/index.ts';
 import { gaussian } from '../helpers/random.ts';
 
@@ -27,6 +35,17 @@ export interface FixtureOptions {
 }
 
 export const ALL_TRANSFORMS = 'isobn,isobn-running,standardize,whiten,abtt';
+
+/** Every chart builder by its id, in the order of the page. */
+export const CHART_BUILDERS: [string, (a: Analysis) => Chart | null][] = [
+  ['std-histogram', stdHistogramChart],
+  ['std-sorted', stdSortedChart],
+  ['corr-heatmap', corrHeatmapChart],
+  ['corr-histogram', corrHistogramChart],
+  ['spectrum', spectrumChart],
+  ['isobn-factors', isobnFactorsChart],
+  ['pca-scatter', pcaScatterChart],
+];
 
 /** Seeded embeddings, `rows x dims` row-major. */
 export function syntheticEmbeddings(rows: number, dims: number, seed: number): Float64Array {

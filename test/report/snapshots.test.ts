@@ -11,14 +11,10 @@ import * as assert from 'uvu/assert';
 import type { Analysis } from '../../src/analyze/schema.ts';
 import type { Chart } from '../../src/report/charts/common.ts';
 import { corrHeatmapChart } from '../../src/report/charts/corr-heatmap.ts';
-import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
-import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
-import { pcaScatterChart } from '../../src/report/charts/pca-scatter.ts';
 import { spectrumChart } from '../../src/report/charts/spectrum.ts';
 import { stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
-import { stdSortedChart } from '../../src/report/charts/std-sorted.ts';
 import { renderSvg } from '../../src/report/render.ts';
-import { fixtureAnalysis } from './fixture.ts';
+import { CHART_BUILDERS, fixtureAnalysis } from './fixture.ts';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '__snapshots__');
 const UPDATE = process.env.UPDATE_SNAPSHOTS === '1';
@@ -51,15 +47,7 @@ async function check(name: string, chart: Chart | null): Promise<void> {
 const one: Analysis = await fixtureAnalysis({ rows: 60, dims: 12, sample: 40 });
 const two: Analysis = await fixtureAnalysis({ rows: 60, dims: 12, sample: 40, labels: ['BERT', 'RoBERTa'], transforms: 'isobn,abtt' });
 
-const CHARTS: [string, (a: Analysis) => Chart | null][] = [
-  ['std-histogram', stdHistogramChart],
-  ['std-sorted', stdSortedChart],
-  ['corr-heatmap', corrHeatmapChart],
-  ['corr-histogram', corrHistogramChart],
-  ['spectrum', spectrumChart],
-  ['isobn-factors', isobnFactorsChart],
-  ['pca-scatter', pcaScatterChart],
-];
+const CHARTS = CHART_BUILDERS;
 
 for (const [name, build] of CHARTS) {
   test(`${name}: SVG as in the snapshot`, () => check(name, build(one)));
