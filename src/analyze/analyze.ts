@@ -133,10 +133,12 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
 
   const analysed = analyzeAccumulator(acc, names, opts, { ordered, label: source.path });
   analysed.warnings.forEach((w) => warn(w));
+  const views = diagnosticViews(analysed);
 
   if (!opts.onePass) {
-    const views = [{ map: null, moments: analysed.base, cosine: false }, ...analysed.fitted.map((f, k) => ({ map: f.map, moments: analysed.moments[k], cosine: true }))];
-    const second = await secondPass(source, views, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
+    // The first pass has the raw rows' average cosine; the transformed views need theirs.
+    const passViews = views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
+    const second = await secondPass(source, passViews, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
     analysed.results.forEach((r, k) => {
       r.partitionIsotropy = second[k].partitionIsotropy;
       if (k > 0) r.avgCosine = second[k].avgCosine;
@@ -149,7 +151,7 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     const seed = opts.sampleSeed ?? 0;
     const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
     const rows = want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null;
-    diagnostics = viewDiagnostics(index, diagnosticViews(analysed), rows && rows.rows > 0 ? { ...rows, dims: source.dims } : null);
+    diagnostics = viewDiagnostics(index, views, rows && rows.rows > 0 ? { ...rows, dims: source.dims } : null);
     sample = { input: index, rows: rows?.rows ?? 0, seed };
   }
 
