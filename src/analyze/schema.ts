@@ -27,6 +27,11 @@ export interface InputInfo {
   sha256?: string;
   /** the name the report shows (`--label`); default: the file name */
   label?: string;
+  /**
+   * layers analysed, 0-based indices into the file's layer axis, when several layers of an
+   * (n, L, d) input were analysed in one run (`--layers`); each result then carries its `layer`
+   */
+  layers?: number[];
 }
 
 /** The metrics of one input under one transform ("none" = the input as it is). */
@@ -41,6 +46,18 @@ export interface TransformResult extends MomentMetrics {
   scale?: number[];
   /** the transform's parameters, defaults filled in (absent for "none") */
   params?: Record<string, number>;
+  /** the layer (0-based index into the file's layer axis) of this result, when `inputs[i].layers` is set */
+  layer?: number;
+  /**
+   * why a metric is null although it was asked for, keyed by its path in this object
+   * (`"isoScore"`, `"spectrum.condition"`, `"partitionIsotropy"`, ...); absent when none is
+   */
+  nullReasons?: Record<string, string>;
+  /**
+   * rogue dimensions (Timkey & van Schijndel, 2021): the dims with the largest share of
+   * `avgCosine`, largest first (at most 10); the shares of all d dims sum to `avgCosine`
+   */
+  rogueDims?: { dim: number; share: number }[] | null;
 }
 
 /** Histogram with `counts[k]` values in `[edges[k], edges[k + 1])` (the last bin closed). */
@@ -86,6 +103,8 @@ export interface ViewDiagnostics {
    * null when the rows were not available (statistics merged from shards)
    */
   pca: { x: number[]; y: number[]; variance: [number, number] } | null;
+  /** the layer of this view, as in the matching result */
+  layer?: number;
 }
 
 /** Which rows the PCA scatter shows: a seeded uniform sample without replacement. */

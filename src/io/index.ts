@@ -9,3 +9,4 @@ export { parseNpyHeader, type NpyHeader } from './npy-header.js';
 export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy-writer.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { sha256File } from './sha256.js';
+export { openFileBytes, type ByteSource } from './byte-source.js';
