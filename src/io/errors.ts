@@ -44,3 +44,27 @@ export function errorCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Longest piece of a file's content (or of any user-given string) quoted in a message. */
+export const MAX_QUOTE_CHARS = 100;
+
+/**
+ * A value from an input, quoted for an error message: JSON-quoted, cut to about `max`
+ * characters with `...` and the full length, so that a 10 MB header never becomes a 10 MB line.
+ * Control characters and line separators come out escaped.
+ */
+export function quote(value: unknown, max = MAX_QUOTE_CHARS): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  if (text.length <= max) return escapeLine(JSON.stringify(text));
+  return `${escapeLine(JSON.stringify(text.slice(0, max)).slice(0, -1))}..." (${text.length} characters)`;
+}
+
+/** JSON.stringify leaves U+2028/U+2029 raw; a message is one line, so escape them too. */
+function escapeLine(s: string): string {
+  return s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}

@@ -1,7 +1,7 @@
 /**
  * Reading and writing .npy embedding matrices. A leaf module: it depends only on node: builtins.
  */
-export { NpyError } from './errors.js';
+export { NpyError, quote } from './errors.js';
 export type { BlockOptions, EmbeddingSource, OpenNpyOptions, RowBlock } from './types.js';
 export { openNpy, readEmbeddings } from './npy-reader.js';
 export { matrixSource } from './memory-source.js';
