@@ -1,12 +1,13 @@
 import { basename, extname } from 'node:path';
 import { openNpy, sha256File, type EmbeddingSource } from '../io/index.js';
-import { StatsError, avgCosine, momentMetrics, momentsOf, type Moments, type StatsAccumulator } from '../stats/index.js';
+import { StatsError, avgCosine, covEigen, momentMetrics, momentNullReasons, momentsOf, type Moments, type PsdEigen, type StatsAccumulator } from '../stats/index.js';
 import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
 import { withEighSolver } from '../linalg/index.js';
 import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
+import { checkMemory, estimateMemory, memoryBudget, type WorkShape } from './budget.js';
 import { firstPass } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
@@ -49,8 +50,14 @@ export interface AnalyzeOptions extends TransformParams {
   onWarning?: (message: string) => void;
   /** kernel backend: auto (default), native, wasm, tfjs-node, js; see `analysis.backend` */
   backend?: string;
-  /** compute threads for the wasm and js backends; default: the machine's cores, at most 8 */
+  /** compute threads for the wasm and js backends; default: the machine's cores, at most 8, fewer when memory is short */
   threads?: number;
+  /**
+   * memory the analysis may use, in bytes or as a size string ("8G", "512M", "75%"); default half
+   * of the machine's memory (see budget.ts). An input that would need more is refused before any
+   * work with a ResourceError that says how much it needs and what to do.
+   */
+  maxMemory?: number | string;
 }
 
 /**
@@ -76,7 +83,14 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
     tool: toolInfo(),
   };
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
+  const budget = memoryBudget(opts.maxMemory);
   try {
+    // Every input's memory is checked before the first one is read: a refusal costs no work.
+    const threadCaps: number[] = [];
+    for (const input of inputs) {
+      const shape = typeof input === 'string' ? await peekShape(input, opts.layer) : { path: input.path, rows: input.rows, dims: input.dims };
+      threadCaps.push(await memoryPlan(kernels, shape, names, opts, withDiagnostics, budget));
+    }
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
       const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
@@ -84,7 +98,7 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
         // Hashing streams the file alongside the first pass; the page cache serves the second reader.
         const hashing = typeof input === 'string' ? sha256File(input) : null;
         hashing?.catch(() => {});
-        const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows);
+        const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows, threadCaps[i]);
         const one = await withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
         const sha256 = hashing ? await hashing : undefined;
         analysis.inputs.push({ ...one.info, ...(sha256 ? { sha256 } : {}), label: labels[i] });
@@ -103,6 +117,36 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
   return analysis;
 }
 
+/** The shape of a .npy input from its header alone. */
+async function peekShape(path: string, layer?: number): Promise<{ path: string; rows: number; dims: number }> {
+  const source = await openNpy(path, { layer });
+  try {
+    return { path, rows: source.rows, dims: source.dims };
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Checks that analysing one input fits the memory budget (throws a ResourceError if not) and
+ * returns the most compute threads that keep it within the budget (threads cost memory: each
+ * worker holds its own d x d matrices).
+ */
+async function memoryPlan(
+  kernels: Kernels, input: { path: string; rows: number; dims: number }, names: readonly string[], opts: AnalyzeOptions, diagnostics: boolean, budget: number,
+): Promise<number> {
+  const backend = await kernels.backendName();
+  const inline = backend === 'native' || backend === 'tfjs-node';
+  const wanted = inline ? 1 : kernels.threadsFor(input.rows, input.dims, opts.blockRows);
+  const shape = (threads: number): WorkShape => ({
+    dims: input.dims, rows: input.rows, transforms: names, workers: threads > 1 ? threads : 0, backend, diagnostics, secondPass: !opts.onePass,
+  });
+  let threads = wanted;
+  if (opts.threads === undefined) while (threads > 1 && estimateMemory(shape(threads)).bytes > budget) threads--;
+  checkMemory(estimateMemory(shape(threads)), budget, `${input.path}: analyzing ${input.dims} dimensions`, shape(threads));
+  return threads;
+}
+
 /**
  * The names the report shows: the given labels (one per input), else the file names without
  * `.npy`, or the paths themselves where two file names are the same.
@@ -110,7 +154,7 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
 export function inputLabels(paths: readonly string[], labels?: readonly string[]): string[] {
   if (labels && labels.length) {
     if (labels.length !== paths.length) {
-      throw new StatsError(`${labels.length} label(s) for ${paths.length} input(s): give one --label per input file, in the same order`);
+      throw new StatsError(`${labels.length} label(s) for ${paths.length} input(s): give one \`labels\` entry per input file, in the same order`);
     }
     return [...labels];
   }
@@ -120,7 +164,7 @@ export function inputLabels(paths: readonly string[], labels?: readonly string[]
 
 function checkSampleRows(k: number | undefined): void {
   if (k === undefined || (Number.isInteger(k) && k >= 0 && k <= MAX_SAMPLE_ROWS)) return;
-  throw new StatsError(`--sample-rows must be a whole number from 0 to ${MAX_SAMPLE_ROWS}, got ${k}`);
+  throw new StatsError(`\`sampleRows\` must be a whole number from 0 to ${MAX_SAMPLE_ROWS}, got ${k}`);
 }
 
 async function analyzeSource(source: EmbeddingSource, index: number, names: TransformName[], opts: AnalyzeOptions, withDiagnostics: boolean, runner: PassRunner) {
@@ -131,7 +175,7 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     opts.onProgress?.({ input: index, path: source.path, pass, rowsDone, rowsTotal: source.rows });
   const { acc, ordered } = await firstPass(source, names, { ...opts, onRows: progress(1), runner });
 
-  const analysed = analyzeAccumulator(acc, names, opts, { ordered, label: source.path });
+  const analysed = analyzeAccumulator(acc, names, opts, { ordered, label: source.path, axes: withDiagnostics });
   analysed.warnings.forEach((w) => warn(w));
   const views = diagnosticViews(analysed);
 
@@ -140,10 +184,18 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     const passViews = views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
     const second = await secondPass(source, passViews, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
     analysed.results.forEach((r, k) => {
-      r.partitionIsotropy = second[k].partitionIsotropy;
-      if (k > 0) r.avgCosine = second[k].avgCosine;
+      const reasons = r.nullReasons ?? {};
+      const why = reasons.partitionIsotropy ?? second[k].partitionIsotropyNull;
+      r.partitionIsotropy = why ? null : second[k].partitionIsotropy;
+      if (why) reasons.partitionIsotropy = why;
+      if (k > 0) {
+        r.avgCosine = reasons.avgCosine ? null : second[k].avgCosine;
+        if (r.avgCosine === null && !reasons.avgCosine) reasons.avgCosine = 'fewer than 2 non-zero rows after the transform: the average cosine needs at least 2';
+      }
+      if (Object.keys(reasons).length) r.nullReasons = reasons;
     });
   }
+  nullWarnings(analysed.results).forEach((w) => warn(w));
 
   let diagnostics: ViewDiagnostics[] | null = null;
   let sample: SampleInfo | null = null;
@@ -169,55 +221,131 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
   return { info, results: analysed.results, diagnostics, sample };
 }
 
+/** A view's two leading principal axes (`dims x cols`, cols <= 2) and its eigenvalues, for the PCA scatter. */
+export interface ViewAxes {
+  vectors: Float64Array;
+  cols: number;
+  values: Float64Array;
+}
+
 /**
  * The one-pass part of an analysis, from an accumulator alone: every metric but I(W) (null) and
  * the average cosine of transformed rows (null). `isotropy merge` stops here; {@link analyze}
  * then fills the two in with a second pass.
  *
+ * Metrics that are undefined for the data are null with the reason in `nullReasons` (see
+ * momentNullReasons) and one warning per reason.
+ *
  * @param ctx.ordered  estimators fed with the rows in order, for transforms that need them
+ * @param ctx.axes     also return each view's two leading principal axes (the report's PCA scatter)
  */
 export function analyzeAccumulator(
   acc: StatsAccumulator,
   names: readonly TransformName[],
   params: TransformParams,
-  ctx: { ordered?: Map<TransformName, RunningIsoBN>; label?: string } = {},
-): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; results: TransformResult[]; warnings: string[] } {
+  ctx: { ordered?: Map<TransformName, RunningIsoBN>; label?: string; axes?: boolean } = {},
+): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; axes: Array<ViewAxes | null>; results: TransformResult[]; warnings: string[] } {
   const warnings: string[] = [];
   const n = acc.count;
   const d = acc.dims;
   checkUsable(acc, ctx.label);
   if (n <= d) {
-    warnings.push(`only ${n} rows for ${d} dimensions: the covariance has rank at most ${n - 1}, so the spectrum is rank-deficient (condition is null, IsoScore is bounded by ${n - 1} of ${d} directions); use more rows than dimensions`);
+    warnings.push(`only ${n} rows for ${d} dimensions: the covariance has rank at most ${n - 1}, so the spectrum is rank-deficient (IsoScore is bounded by ${n - 1} of ${d} directions); use more rows than dimensions`);
   }
   if (acc.nonfiniteRows) warnings.push(`dropped ${acc.nonfiniteRows} row(s) holding NaN/Inf`);
   const base = momentsOf(acc);
   const constant = [...base.constant].flatMap((c, i) => (c ? [i] : []));
-  if (constant.length) {
+  if (constant.length === d) {
+    warnings.push(n === acc.zeroRows
+      ? 'every row is zero: no metric but the mean and the stds is defined'
+      : 'every row is the same (zero variance in every dimension): the spread, correlation and spectrum metrics are undefined');
+  } else if (constant.length) {
     const list = constant.slice(0, 10).join(', ') + (constant.length > 10 ? ', ...' : '');
     warnings.push(`${constant.length} constant dimension(s) (zero variance): ${list}; they are left out of the correlations`);
   }
 
-  const fitted = names.map((name) => fitTransform(name, base, params, ctx.ordered?.get(name)));
+  // One decomposition of the input's covariance serves its metrics, its PCA axes and the fits of
+  // whiten and abtt (each a d^3 job: seconds at d = 4096).
+  const needVectors = Boolean(ctx.axes) || names.some((t) => t === 'whiten' || t === 'abtt');
+  const baseEig = covEigen(base, { vectors: needVectors });
+  const fitted = names.map((name) => fitTransform(name, base, params, ctx.ordered?.get(name), baseEig));
   fitted.forEach((f) => warnings.push(...f.warnings));
   const moments = fitted.map((f) => mapMoments(f.map, base));
+  const eigens = [baseEig, ...moments.map((m) => covEigen(m, { vectors: ctx.axes, top: 2 }))];
+  const axes = eigens.map((e): ViewAxes | null => (ctx.axes ? leadingAxes(e, 2) : null));
 
-  const result = (transform: TransformResult['transform'], m: Moments, f?: FittedTransform): TransformResult => ({
-    input: 0,
-    transform,
-    ...momentMetrics(m),
-    partitionIsotropy: null,
-    avgCosine: transform === 'none' ? avgCosine(acc.unitSum, n - acc.zeroRows) : null,
-    ...(f?.scale ? { scale: Array.from(f.scale) } : {}),
-    ...(f ? { params: f.params } : {}),
-  });
-  const results = [result('none', base), ...fitted.map((f, k) => result(f.name, moments[k], f))];
-  return { base, fitted, moments, results, warnings };
+  const result = (transform: TransformResult['transform'], m: Moments, values: Float64Array, f?: FittedTransform): TransformResult => {
+    const metrics = momentMetrics(m, values);
+    const reasons = momentNullReasons(metrics, m.dims);
+    let cos: number | null = null;
+    if (transform === 'none') {
+      cos = avgCosine(acc.unitSum, n - acc.zeroRows);
+      if (cos === null) reasons.avgCosine = `${n - acc.zeroRows} non-zero row(s): the average cosine needs at least 2`;
+    }
+    if (isZeroView(m)) {
+      const why = transform === 'none' ? 'every row is zero' : 'the transform maps every row to zero';
+      reasons.partitionIsotropy = `${why}: Z(c) = n in every direction, which says nothing about isotropy`;
+      reasons.avgCosine = `${why}: no direction to compare`;
+    }
+    return {
+      input: 0,
+      transform,
+      ...metrics,
+      partitionIsotropy: null,
+      avgCosine: cos,
+      ...(f?.scale ? { scale: Array.from(f.scale) } : {}),
+      ...(f ? { params: f.params } : {}),
+      ...(Object.keys(reasons).length ? { nullReasons: reasons } : {}),
+    };
+  };
+  const results = [result('none', base, baseEig.values), ...fitted.map((f, k) => result(f.name, moments[k], eigens[k + 1].values, f))];
+  return { base, fitted, moments, axes, results, warnings };
+}
+
+/** True when every row of a view is 0: its mean and its covariance are exactly zero. */
+function isZeroView(m: Moments): boolean {
+  return m.constant.every((c) => c === 1) && m.mean.every((v) => v === 0);
+}
+
+/** The first `k` columns of an eigendecomposition's vectors, for the PCA scatter. */
+function leadingAxes(e: PsdEigen, k: number): ViewAxes {
+  const d = e.values.length;
+  const cols = Math.min(k, e.cols);
+  const vectors = new Float64Array(d * cols);
+  for (let i = 0; i < d; i++) for (let j = 0; j < cols; j++) vectors[i * cols + j] = e.vectors![i * e.cols + j];
+  return { vectors, cols, values: e.values };
+}
+
+/**
+ * Warnings for the metrics that are null for a reason (`nullReasons`), one per reason with the
+ * views it concerns, e.g. "isoScore, spectrum.top1 are n/a for none, isobn: no variance ...".
+ */
+export function nullWarnings(results: readonly TransformResult[]): string[] {
+  const byReason = new Map<string, { paths: Set<string>; views: Set<string> }>();
+  for (const r of results) {
+    for (const [path, why] of Object.entries(r.nullReasons ?? {})) {
+      const g = byReason.get(why) ?? { paths: new Set<string>(), views: new Set<string>() };
+      g.paths.add(path);
+      g.views.add(r.transform);
+      byReason.set(why, g);
+    }
+  }
+  return [...byReason].map(([why, g]) => `${[...g.paths].join(', ')} ${g.paths.size === 1 ? 'is' : 'are'} n/a (${[...g.views].join(', ')}): ${why}`);
 }
 
 /** Throws a StatsError unless the accumulator holds at least 2 rows. */
 export function checkUsable(acc: StatsAccumulator, label?: string): void {
   const n = acc.count;
-  if (n >= 2) return;
-  const dropped = acc.nonfiniteRows ? ` (${acc.nonfiniteRows} dropped for NaN/Inf)` : '';
-  throw new StatsError(`${label ? `${label}: ` : ''}${n} usable row${n === 1 ? '' : 's'}${dropped}: statistics need at least 2 rows`);
+  const where = label ? `${label}: ` : '';
+  if (n < 2) {
+    const dropped = acc.nonfiniteRows ? ` (${acc.nonfiniteRows} dropped for NaN/Inf)` : '';
+    throw new StatsError(`${where}${n} usable row${n === 1 ? '' : 's'}${dropped}: statistics need at least 2 rows`);
+  }
+  // Finite rows whose squares overflow float64 (|x| > 1e154) would turn every metric into NaN.
+  const d = acc.dims;
+  for (let i = 0; i < d; i++) {
+    if (!Number.isFinite(acc.comoment[i * d + i]) || !Number.isFinite(acc.mean[i])) {
+      throw new StatsError(`${where}values too large: the squares in dimension ${i} overflow float64 (|x| above about 1e154); rescale the embeddings`);
+    }
+  }
 }

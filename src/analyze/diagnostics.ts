@@ -1,5 +1,4 @@
-import { eigh } from '../linalg/index.js';
-import { correlationMatrix, dimStds, type Moments } from '../stats/index.js';
+import { covEigen, dimStds, forEachCorrelation, type Moments } from '../stats/index.js';
 import { applyMap, type FittedTransform } from '../transforms/index.js';
 import type { Histogram, UnitRaster, ViewDiagnostics } from './schema.js';
 
@@ -11,11 +10,18 @@ export interface DiagnosticView {
   transform: ViewDiagnostics['transform'];
   moments: Moments;
   fitted?: FittedTransform;
+  /** the view's two leading principal axes, when already computed (else pcaScatter decomposes) */
+  axes?: { vectors: Float64Array; cols: number; values: Float64Array } | null;
 }
 
 /** The views of one input, as `results` lists them: the input itself, then each fitted transform. */
-export function diagnosticViews(a: { base: Moments; fitted: readonly FittedTransform[]; moments: readonly Moments[] }): DiagnosticView[] {
-  return [{ transform: 'none', moments: a.base }, ...a.fitted.map((f, k) => ({ transform: f.name, moments: a.moments[k], fitted: f }))];
+export function diagnosticViews(a: {
+  base: Moments; fitted: readonly FittedTransform[]; moments: readonly Moments[]; axes?: ReadonlyArray<DiagnosticView['axes']>;
+}): DiagnosticView[] {
+  return [
+    { transform: 'none', moments: a.base, axes: a.axes?.[0] },
+    ...a.fitted.map((f, k) => ({ transform: f.name, moments: a.moments[k], fitted: f, axes: a.axes?.[k + 1] })),
+  ];
 }
 
 /**
@@ -30,24 +36,42 @@ export function viewDiagnostics(
   return views.map((v) => {
     const m = v.moments;
     const e = m.dims;
-    const rho = correlationMatrix(m.cov, e, m.constant);
     // A per-dimension rescaling leaves every correlation as it was: the input's raster stands for it.
     const ownCorr = !v.fitted || v.fitted.map.kind === 'linear';
+    const { histogram, raster } = correlationPictures(m.cov, e, m.constant, ownCorr);
     let pca: ViewDiagnostics['pca'] = null;
     if (sample) {
       const rows = v.fitted ? applyMap(v.fitted.map, sample.data, sample.rows, sample.dims) : sample.data;
-      pca = pcaScatter(rows, sample.rows, m);
+      pca = pcaScatter(rows, sample.rows, m, v.axes ?? undefined);
     }
     return {
       input,
       transform: v.transform,
       std: Array.from(dimStds(m.cov, e)),
       ...(v.fitted?.isobn ? { isobn: { std: Array.from(v.fitted.isobn.std), gamma: Array.from(v.fitted.isobn.gamma) } } : {}),
-      corrHistogram: corrHistogram(rho, e, m.constant),
-      corrAbs: ownCorr ? absRaster(rho, e) : null,
+      corrHistogram: histogram,
+      corrAbs: raster,
       pca,
     };
   });
+}
+
+/**
+ * The correlation histogram and (when `withRaster`) the |rho| raster of a covariance in one sweep
+ * over the pairs, without the `d x d` float64 correlation matrix (the raster is one byte per pair).
+ */
+function correlationPictures(cov: Float64Array, d: number, constant: Uint8Array, withRaster: boolean): { histogram: Histogram; raster: UnitRaster | null } {
+  const counts = new Array<number>(CORR_BINS).fill(0);
+  const bytes = withRaster ? new Uint8Array(d * d) : null;
+  if (bytes) for (let i = 0; i < d; i++) bytes[i * d + i] = 255;
+  forEachCorrelation(cov, d, constant, (i, j, r) => {
+    const k = Math.floor(((r + 1) / 2) * CORR_BINS);
+    counts[Math.min(CORR_BINS - 1, Math.max(0, k))]++;
+    if (bytes) bytes[i * d + j] = bytes[j * d + i] = Math.round(255 * Math.abs(r));
+  });
+  const edges = Array.from({ length: CORR_BINS + 1 }, (_, k) => (2 * k - CORR_BINS) / CORR_BINS);
+  const raster = bytes ? { dims: d, encoding: 'u8-base64' as const, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64') } : null;
+  return { histogram: { edges, counts }, raster };
 }
 
 /** Histogram of rho_ij for i < j over non-constant dimensions, {@link CORR_BINS} bins on [-1, 1]. */
@@ -77,19 +101,23 @@ export function absRaster(rho: Float64Array, d: number): UnitRaster {
  * Rows (`rows x d`, already in the view's coordinates) centred on the view's mean and projected on
  * its two leading principal axes (each with its largest component positive).
  */
-export function pcaScatter(data: Float64Array, rows: number, m: Moments): NonNullable<ViewDiagnostics['pca']> {
+export function pcaScatter(
+  data: Float64Array, rows: number, m: Moments, given?: { vectors: Float64Array; cols: number; values: Float64Array },
+): NonNullable<ViewDiagnostics['pca']> {
   const d = m.dims;
   // eigh fixes each vector's sign (largest component positive): the same file, the same picture.
-  const { values, vectors } = eigh(m.cov, d, { vectors: true, top: 2 });
+  const eig = given ?? (() => { const e = covEigen(m, { vectors: true, top: 2 }); return { vectors: e.vectors!, cols: e.cols, values: e.values }; })();
+  const { values, vectors } = eig;
   let total = 0;
   for (const v of values) total += Math.max(0, v);
-  const axes = Math.min(2, d);
+  const axes = Math.min(2, eig.cols);
+  const stride = eig.cols;
   const coords: number[][] = [[], []];
   for (let a = 0; a < 2; a++) {
     if (a >= axes) { coords[a] = new Array<number>(rows).fill(0); continue; }
     for (let r = 0; r < rows; r++) {
       let s = 0;
-      for (let i = 0; i < d; i++) s += (data[r * d + i] - m.mean[i]) * vectors![i * axes + a];
+      for (let i = 0; i < d; i++) s += (data[r * d + i] - m.mean[i]) * vectors[i * stride + a];
       coords[a].push(round(s));
     }
   }

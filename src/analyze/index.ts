@@ -6,3 +6,4 @@ export { checkAnalysis, AnalysisFormatError } from './validate.js';
 export { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS } from './sample.js';
 export { transformFile, type TransformFileOptions } from './transform-file.js';
 export { collectStats, analyzeShards } from './shards.js';
+export { ResourceError, DEFAULT_MEMORY_SHARE, checkAnalysisJsonSize, checkMemory, defaultMemoryBudget, estimateMemory, formatBytes, machineMemory, memoryBudget, parseMemorySize, type MemoryEstimate, type WorkShape } from './budget.js';

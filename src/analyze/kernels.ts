@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { BackendError, parseBackend, unavailableError, unavailableReason, type BackendName, type BackendRequest } from '../linalg/index.js';
+import { quote } from '../io/index.js';
+import { BACKEND_NAMES, BackendError, parseBackend, unavailableError, unavailableReason, type BackendName, type BackendRequest } from '../linalg/index.js';
 import { PassRunner, type BackendInfo } from './pass-runner.js';
 
 /** The `--backend` and `--threads` options of an analysis. */
@@ -41,18 +42,41 @@ export class Kernels {
 
   /** @throws BackendError for an unknown backend name or a threads value that is not a positive integer */
   constructor(private readonly opts: KernelOptions = {}) {
+    if (opts.backend !== undefined && opts.backend !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(opts.backend)) {
+      throw new BackendError(`unknown backend ${quote(opts.backend)}: use auto, ${BACKEND_NAMES.join(', ')}`);
+    }
     this.request = parseBackend(opts.backend);
     const t = opts.threads;
-    if (t !== undefined && (!Number.isInteger(t) || t < 1)) throw new BackendError(`threads must be a positive integer, got ${t}`);
+    if (t !== undefined && (!Number.isInteger(t) || t < 1)) throw new BackendError(`\`threads\` must be a positive integer, got ${t}`);
   }
 
-  /** The runner for an input of `rows x dims`, and the block size to read it with (`blockRows` given by the caller wins). */
-  async forInput(rows: number, dims: number, blockRows?: number): Promise<{ runner: PassRunner; blockRows: number }> {
+  /** The backend this analysis runs on (auto's pick, or the one asked for). */
+  backendName(): Promise<BackendName> {
+    return this.choose();
+  }
+
+  /**
+   * Compute threads for an input of `rows x dims`: `threads` when given, else the machine's cores
+   * (at most 8, at most one per block), 1 for small inputs. Native and tfjs-node run on the calling
+   * thread whatever this says.
+   */
+  threadsFor(rows: number, dims: number, blockRows?: number): number {
+    const kernelRows = blockRows ?? Math.max(1, Math.floor(BLOCK_BYTES / (dims * 8)));
+    if (this.opts.threads !== undefined) return this.opts.threads;
+    if (rows * dims * dims < PARALLEL_MIN_WORK) return 1;
+    return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_THREADS, Math.ceil(rows / kernelRows)));
+  }
+
+  /**
+   * The runner for an input of `rows x dims`, and the block size to read it with (`blockRows` given
+   * by the caller wins); `maxThreads` caps the default thread count (the memory budget).
+   */
+  async forInput(rows: number, dims: number, blockRows?: number, maxThreads = Infinity): Promise<{ runner: PassRunner; blockRows: number }> {
     const work = rows * dims * dims;
     const name = await this.choose();
     const kernelRows = blockRows ?? Math.max(1, Math.floor(BLOCK_BYTES / (dims * 8)));
-    let threads = this.opts.threads ?? Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_THREADS, Math.ceil(rows / kernelRows)));
-    if (this.opts.threads === undefined && work < PARALLEL_MIN_WORK) threads = 1;
+    let threads = this.threadsFor(rows, dims, blockRows);
+    if (this.opts.threads === undefined) threads = Math.max(1, Math.min(threads, maxThreads));
     const key = `${name}/${threads}`;
     if (!this.runner || key !== this.key) {
       await this.runner?.close();

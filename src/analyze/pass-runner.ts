@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { BackendError, eigh, loadBackend, type BackendName, type EighSolver } from '../linalg/index.js';
+import { BackendError, eigh, loadBackend, type BackendName, type Eigh, type EighSolver } from '../linalg/index.js';
 import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
 
 /** Messages to a pass worker. */
@@ -16,7 +16,7 @@ export type WorkerReply =
   | { type: 'ready'; detail: string }
   | { type: 'ack'; seq: number }
   | { type: 'partial'; partial: PassPartial }
-  | { type: 'eigh'; id: number; vectors: Float64Array }
+  | { type: 'eigh'; id: number; values: Float64Array; vectors: Float64Array }
   | { type: 'error'; seq?: number; message: string; user: boolean };
 
 /** Which kernels ran an analysis (`analysis.backend`). */
@@ -39,8 +39,8 @@ interface Executor {
   /** Resolves when a queued block is done (or the executor failed). */
   drainOne(): Promise<void>;
   end(): Promise<PassPartial>;
-  /** eigenvectors (linalg's eigh contract) of a symmetric d x d matrix */
-  eighVectors(m: Float64Array, d: number): Promise<Float64Array>;
+  /** eigenvalues and eigenvectors (linalg's eigh contract) of a symmetric d x d matrix */
+  eighVectors(m: Float64Array, d: number): Promise<Eigh>;
   failure(): Error | null;
   close(): Promise<void>;
 }
@@ -52,7 +52,7 @@ class InlineExecutor implements Executor {
   inFlight() { return 0; }
   async drainOne() {}
   async end() { return this.session.end(); }
-  async eighVectors(m: Float64Array, d: number) { return eigh(m, d, { vectors: true }).vectors!; }
+  async eighVectors(m: Float64Array, d: number) { return eigh(m, d, { vectors: true }); }
   failure() { return null; }
   async close() { this.session.dispose(); }
 }
@@ -72,7 +72,7 @@ class WorkerExecutor implements Executor {
   private seq = 0;
   private readonly pending = new Map<number, () => void>();
   private ending: { resolve: (p: PassPartial) => void; reject: (e: Error) => void } | null = null;
-  private readonly solving = new Map<number, { resolve: (v: Float64Array) => void; reject: (e: Error) => void }>();
+  private readonly solving = new Map<number, { resolve: (v: Eigh) => void; reject: (e: Error) => void }>();
   private eighId = 0;
   private broken: Error | null = null;
   private closing = false;
@@ -131,7 +131,7 @@ class WorkerExecutor implements Executor {
     });
   }
 
-  eighVectors(m: Float64Array, d: number): Promise<Float64Array> {
+  eighVectors(m: Float64Array, d: number): Promise<Eigh> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.eighId++;
     return new Promise((resolve, reject) => {
@@ -161,7 +161,7 @@ class WorkerExecutor implements Executor {
       this.ending?.resolve(m.partial);
       this.ending = null;
     } else if (m.type === 'eigh') {
-      this.solving.get(m.id)?.resolve(m.vectors);
+      this.solving.get(m.id)?.resolve({ values: m.values, vectors: m.vectors });
       this.solving.delete(m.id);
     } else if (m.type === 'error') {
       this.fail(m.user ? new BackendError(m.message) : new Error(m.message));
@@ -250,10 +250,11 @@ export class PassRunner {
   }
 
   /**
-   * Eigenvectors of several symmetric matrices (linalg's eigh contract), one per thread at a time:
-   * the second pass needs one decomposition per view, and the threads would idle meanwhile.
+   * Eigenvalues and eigenvectors of several symmetric matrices (linalg's eigh contract), one per
+   * thread at a time: the second pass needs one decomposition per view, and the threads would idle
+   * meanwhile.
    */
-  eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Float64Array[]> {
+  eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Eigh[]> {
     return Promise.all(ms.map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d)));
   }
 

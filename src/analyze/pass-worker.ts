@@ -38,8 +38,8 @@ port.on('message', (m: WorkerRequest) => {
           break;
         }
         case 'eigh': {
-          const vectors = eigh(m.m, m.d, { vectors: true }).vectors!;
-          port.postMessage({ type: 'eigh', id: m.id, vectors } satisfies WorkerReply, [vectors.buffer as ArrayBuffer]);
+          const { values, vectors } = eigh(m.m, m.d, { vectors: true });
+          port.postMessage({ type: 'eigh', id: m.id, values, vectors: vectors! } satisfies WorkerReply, [values.buffer as ArrayBuffer, vectors!.buffer as ArrayBuffer]);
           break;
         }
         case 'close':

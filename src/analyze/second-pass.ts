@@ -1,6 +1,6 @@
 import type { EmbeddingSource } from '../io/index.js';
 import { matmul } from '../linalg/index.js';
-import { PartitionSums, avgCosine, finiteRows, partitionIsotropy, secondMoment, type Moments } from '../stats/index.js';
+import { LOW_RANK_SHARE, PartitionSums, avgCosine, finiteRows, partitionIsotropy, psdEigen, secondMoment, type Moments } from '../stats/index.js';
 import type { AffineMap } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
 import type { ProjectionPlan, SecondPartial } from './pass-session.js';
@@ -14,8 +14,40 @@ export interface PassView {
 }
 
 export interface SecondPassResult {
-  partitionIsotropy: number;
+  /** null when W'^T W' has (nearly) repeated eigenvalues: see {@link degenerateSpectrum} */
+  partitionIsotropy: number | null;
   avgCosine: number | null;
+  /** why partitionIsotropy is null */
+  partitionIsotropyNull?: string;
+}
+
+/**
+ * Relative gap below which two eigenvalues of W'^T W' count as repeated:
+ * `lambda_k - lambda_(k+1) <= GAP_TOL * lambda_k`. Eigensolvers determine the eigenvectors of a
+ * pair that close only up to a rotation in their plane (to about eps * lambda_1 / gap), and I(W)
+ * then depends on which rotation the solver picked.
+ */
+export const GAP_TOL = 1e-7;
+
+/**
+ * Why I(W) is not determined by the data, or null when it is: two eigenvalues of `W'^T W'`
+ * (descending `values`) above the numerical null level (e eps lambda_1) closer than
+ * {@link GAP_TOL}. The null space itself is harmless: every direction in it has Z(c) = n.
+ * After whitening W'^T W' = n I and every basis is an eigenbasis.
+ */
+export function degenerateSpectrum(values: ArrayLike<number>): string | null {
+  const e = values.length;
+  const nullLevel = e * Number.EPSILON * values[0];
+  let tied = 0, at = -1;
+  for (let k = 0; k + 1 < e && values[k + 1] > nullLevel; k++) {
+    if (values[k] - values[k + 1] <= GAP_TOL * values[k]) {
+      tied++;
+      if (at < 0) at = k;
+    }
+  }
+  if (!tied) return null;
+  return `W'^T W' has repeated eigenvalues (${tied} gap(s) below ${GAP_TOL} relative, first at components ${at + 1} and ${at + 2}),` +
+    ' so its eigenvectors, and I(W) with them, are not determined by the data (after whitening W\'^T W\' = n I)';
 }
 
 /**
@@ -35,7 +67,7 @@ export async function secondPass(
 ): Promise<SecondPassResult[]> {
   const runner = opts.runner ?? (await PassRunner.start('js', 1));
   let parts: SecondPartial[];
-  let plan: ProjectionPlan;
+  let plan: ProjectionPlan & { degenerate: Array<string | null>; nullRows: Array<number | null> };
   try {
     plan = await projectionPlan(source.dims, views, runner);
     runner.begin({ kind: 'second', plan });
@@ -60,19 +92,44 @@ export async function secondPass(
       if (v.cosine) for (let c = 0; c < v.e; c++) unit[c] += part.unit[c];
       nonzero += part.nonzero;
     }
-    return { partitionIsotropy: partitionIsotropy(sums.logZ()), avgCosine: v.cosine ? avgCosine(unit, nonzero) : null };
+    const cos = v.cosine ? avgCosine(unit, nonzero) : null;
+    const degenerate = plan.degenerate[k];
+    if (degenerate) return { partitionIsotropy: null, avgCosine: cos, partitionIsotropyNull: degenerate };
+    // Directions of the null space (not projected on) have c . w = 0 for every row: Z(c) = n.
+    const logZ = Array.from(sums.logZ());
+    if (plan.nullRows[k] !== null) logZ.push(Math.log(plan.nullRows[k]!));
+    return { partitionIsotropy: partitionIsotropy(logZ), avgCosine: cos };
   });
 }
 
 /**
  * Every view's `d x e` matrix A V and shift -t A V, side by side; centred on the raw rows' mean.
- * The views' eigendecompositions run on the runner's threads side by side.
+ * The views' dense eigendecompositions run on the runner's threads side by side; a view whose
+ * W'^T W' has rank at most n << e (fewer rows than dimensions) is decomposed here by the low-rank
+ * solver, and only its non-null directions are projected on (`nullRows`: the others have Z = n).
  */
-async function projectionPlan(d: number, views: PassView[], runner: PassRunner): Promise<ProjectionPlan> {
-  const eigenvectors = await runner.eighVectors(views.map((v) => ({ m: secondMoment(v.moments), d: v.moments.dims })));
-  const parts = views.map((v, k) => {
-    const e = v.moments.dims;
-    const vecs = eigenvectors[k];
+async function projectionPlan(d: number, views: PassView[], runner: PassRunner) {
+  const lowRank = (v: PassView) => v.moments.dims >= 64 && v.moments.n <= v.moments.dims * LOW_RANK_SHARE;
+  const dense = views.filter((v) => !lowRank(v));
+  const solved = await runner.eighVectors(dense.map((v) => ({ m: secondMoment(v.moments), d: v.moments.dims })));
+  const degenerate: Array<string | null> = [];
+  const nullRows: Array<number | null> = [];
+  const parts = views.map((v) => {
+    const dimsOut = v.moments.dims;
+    let vecs: Float64Array, values: Float64Array, e: number;
+    if (lowRank(v)) {
+      const r = psdEigen(secondMoment(v.moments), dimsOut, Math.min(v.moments.n, dimsOut), { vectors: true });
+      vecs = r.vectors ?? new Float64Array(0);
+      values = r.values;
+      e = r.cols;
+    } else {
+      const r = solved.shift()!;
+      vecs = r.vectors!;
+      values = r.values;
+      e = dimsOut;
+    }
+    degenerate.push(degenerateSpectrum(values));
+    nullRows.push(e < dimsOut ? v.moments.n : null);
     let dir: Float64Array;
     let offset: Float64Array | null = null;
     if (!v.map) dir = vecs;
@@ -80,7 +137,7 @@ async function projectionPlan(d: number, views: PassView[], runner: PassRunner):
       const a = v.map.scale;
       dir = Float64Array.from(vecs, (x, idx) => x * a[Math.floor(idx / e)]);
     } else {
-      dir = matmul(v.map.matrix, d, e, vecs, e);
+      dir = matmul(v.map.matrix, d, v.map.dOut, vecs, e);
       offset = matmul(v.map.shift, 1, d, dir, e);
     }
     return { e, dir, offset, cosine: v.cosine };
@@ -99,5 +156,5 @@ async function projectionPlan(d: number, views: PassView[], runner: PassRunner):
   // The untransformed view's moments hold the mean of the rows as read.
   const raw = views.find((v) => !v.map);
   const center = raw ? Float64Array.from(raw.moments.mean) : new Float64Array(d);
-  return { dims: d, cols, dir, bias, center, views: planViews };
+  return { dims: d, cols, dir, bias, center, views: planViews, degenerate, nullRows };
 }

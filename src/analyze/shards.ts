@@ -1,7 +1,8 @@
 import { openNpy } from '../io/index.js';
 import { StatsAccumulator } from '../stats/index.js';
 import { parseTransforms, type TransformParams } from '../transforms/index.js';
-import { analyzeAccumulator } from './analyze.js';
+import { analyzeAccumulator, nullWarnings } from './analyze.js';
+import { checkMemory, estimateMemory, memoryBudget, type WorkShape } from './budget.js';
 import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
@@ -13,10 +14,13 @@ import { toolInfo } from './tool.js';
  */
 export async function collectStats(
   path: string,
-  opts: { layer?: number; dropNonfinite?: boolean; blockRows?: number; onRows?: (done: number, total: number) => void } = {},
+  opts: { layer?: number; dropNonfinite?: boolean; blockRows?: number; onRows?: (done: number, total: number) => void; maxMemory?: number | string } = {},
 ): Promise<StatsAccumulator> {
+  const budget = memoryBudget(opts.maxMemory);
   const source = await openNpy(path, { layer: opts.layer });
   try {
+    const shape: WorkShape = { kind: 'stats', dims: source.dims, rows: source.rows, transforms: [], workers: 0, backend: 'js', diagnostics: false, secondPass: false };
+    checkMemory(estimateMemory(shape), budget, `${path}: statistics of ${source.dims} dimensions`);
     const { acc } = await firstPass(source, [], { ...opts, onRows: (k) => opts.onRows?.(k, source.rows) });
     return acc;
   } finally {
@@ -34,15 +38,18 @@ export async function collectStats(
 export function analyzeShards(
   shards: readonly StatsAccumulator[],
   labels: readonly string[],
-  opts: TransformParams & { transforms?: string | readonly string[]; onWarning?: (m: string) => void } = {},
+  opts: TransformParams & { transforms?: string | readonly string[]; onWarning?: (m: string) => void; maxMemory?: number | string } = {},
 ): Analysis {
   const names = parseTransforms(opts.transforms ?? 'isobn');
+  const dims = shards[0].dims;
+  const shape: WorkShape = { kind: 'merge', shards: 0, dims, rows: Infinity, transforms: names, workers: 0, backend: 'js', diagnostics: true, secondPass: false };
+  checkMemory(estimateMemory(shape), memoryBudget(opts.maxMemory), `analyzing ${dims} dimensions from ${shards.length} shard(s)`, shape);
   const acc = new StatsAccumulator(shards[0].dims);
   for (const s of shards) acc.merge(s);
   const label = shards.length === 1 ? labels[0] : `${labels.length} merged shards`;
   const analysed = analyzeAccumulator(acc, names, opts, { label });
   const { results, warnings } = analysed;
-  warnings.forEach((w) => opts.onWarning?.(`${label}: ${w}`));
+  [...warnings, ...nullWarnings(results)].forEach((w) => opts.onWarning?.(`${label}: ${w}`));
   const dtypes = [...new Set(acc.sources.map((s) => s.dtype).filter(Boolean))];
   return {
     schema: ANALYSIS_SCHEMA,

@@ -1,7 +1,8 @@
-import { NpyWriter, openNpy } from '../io/index.js';
+import { NpyWriter, checkOutputPath, openNpy, quote } from '../io/index.js';
 import { finiteRows, momentsOf } from '../stats/index.js';
 import { applyMap, fitTransform, outputDims, parseTransforms, TransformError, type FittedTransform, type TransformParams } from '../transforms/index.js';
 import { checkUsable } from './analyze.js';
+import { checkMemory, estimateMemory, memoryBudget, type WorkShape } from './budget.js';
 import { firstPass } from './first-pass.js';
 
 /** Options of {@link transformFile}; transform parameters go alongside. */
@@ -15,6 +16,8 @@ export interface TransformFileOptions extends TransformParams {
   blockRows?: number;
   onProgress?: (pass: 1 | 2, rowsDone: number, rowsTotal: number) => void;
   onWarning?: (message: string) => void;
+  /** memory the fit may use (bytes or "8G", "75%"); default half of the machine's memory */
+  maxMemory?: number | string;
 }
 
 /**
@@ -26,9 +29,14 @@ export interface TransformFileOptions extends TransformParams {
  */
 export async function transformFile(inPath: string, outPath: string, opts: TransformFileOptions) {
   const names = parseTransforms(opts.method);
-  if (names.length !== 1) throw new TransformError(`--method takes one transform name, got "${opts.method}"`);
+  if (names.length !== 1) throw new TransformError(`\`method\` takes one transform name, got ${quote(opts.method)}`);
+  const budget = memoryBudget(opts.maxMemory);
+  // The output is checked before the fit, not after it.
+  await checkOutputPath(outPath, [inPath]);
   const source = await openNpy(inPath, { layer: opts.layer });
   try {
+    const shape: WorkShape = { dims: source.dims, rows: source.rows, transforms: names, workers: 0, backend: 'js', diagnostics: false, secondPass: false };
+    checkMemory(estimateMemory(shape), budget, `${inPath}: fitting ${names[0]} to ${source.dims} dimensions`, shape);
     source.notes.forEach((n) => opts.onWarning?.(`${inPath}: ${n}`));
     const { acc, ordered } = await firstPass(source, names, { ...opts, onRows: (k) => opts.onProgress?.(1, k, source.rows) });
     checkUsable(acc, inPath);

@@ -9,10 +9,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { ExtractError } from './types.js';
+import { ExtractError, type BackendName } from './types.js';
 
-/** A tfjs backend: `tensorflow` = @tensorflow/tfjs-node, `wasm` = WebAssembly, `cpu` = plain JS. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type { BackendName };
 
 /** In order of preference. */
 const ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];

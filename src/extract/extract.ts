@@ -1,5 +1,5 @@
 import { NpyWriter, writeFileAtomic } from '../io/index.js';
-import type { BackendName } from './backend.js';
+import type { BackendName } from './types.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { Pooling } from './encoder.js';
 import { resolveModel, type HubOptions } from './hub.js';

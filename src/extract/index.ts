@@ -6,4 +6,4 @@ export { resolveModel, type HubOptions, type ResolvedModel } from './hub.js';
 export { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 export { readSentences, type SentenceInput, type ReadSentencesOptions, type InputFormat } from './input.js';
 export type { Pooling } from './encoder.js';
-export type { BackendName } from './backend.js';
+export type { BackendName } from './types.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BackendName } from './backend.js';
+import type { BackendName } from './types.js';
 import type { EncodeRequest, EncodeResult, Pooling } from './encoder.js';
 import { ExtractError, type Checkpoint, type TokenBatch } from './types.js';
 

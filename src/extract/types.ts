@@ -99,3 +99,10 @@ export interface TokenBatch {
   /** how many sentences (or pairs) of this batch were cut to maxLength */
   truncated: number;
 }
+
+/**
+ * A tfjs backend: `tensorflow` = @tensorflow/tfjs-node, `wasm` = WebAssembly, `cpu` = plain JS.
+ * Declared here, not in backend.ts, so that the package's type declarations do not pull in tfjs's
+ * (a strict consumer compiles without skipLibCheck).
+ */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { npyFail } from './errors.js';
+import { npyFail, quote } from './errors.js';
 
 /** Numeric element kinds this reader accepts. */
 export type DtypeKind = 'f' | 'i' | 'u';
@@ -46,7 +46,7 @@ export function parseDtype(descr: string, path?: string): Dtype {
   const sizeText = m?.[3] ?? '';
   const rest = m?.[4] ?? '';
   const size = sizeText === '' ? NaN : Number(sizeText);
-  const q = `'${descr}'`;
+  const q = quote(descr);
 
   if (m !== null && rest === '') {
     if (code === 'f' && FLOAT_SIZES.has(size)) return make(descr, 'f', size, order);

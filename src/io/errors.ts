@@ -36,6 +36,35 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
+const FS_REASONS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EIO: 'input/output error',
+  EFBIG: 'file too large for the file system',
+  ENAMETOOLONG: 'file name too long',
+  EXDEV: 'crosses file systems',
+  EBUSY: 'resource busy',
+};
+
+/**
+ * Short text for a file-system error without the paths Node puts in its messages (they would
+ * name our temp files, which the user never asked for): "no space left on the device (ENOSPC)".
+ */
+export function describeFsError(err: unknown): string {
+  const code = errorCode(err);
+  if (code) return FS_REASONS[code] ? `${FS_REASONS[code]} (${code})` : code;
+  return describeError(err);
+}
+
 /** The `code` of a Node system error (`'ENOENT'`, ...), or undefined. */
 export function errorCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {

@@ -1,12 +1,12 @@
 /**
  * Reading and writing .npy embedding matrices. A leaf module: it depends only on node: builtins.
  */
-export { NpyError, quote } from './errors.js';
+export { NpyError, quote, describeFsError } from './errors.js';
 export type { BlockOptions, EmbeddingSource, OpenNpyOptions, RowBlock } from './types.js';
 export { openNpy, readEmbeddings } from './npy-reader.js';
 export { matrixSource } from './memory-source.js';
 export { parseNpyHeader, type NpyHeader } from './npy-header.js';
 export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy-writer.js';
-export { writeFileAtomic } from './atomic-file.js';
+export { writeFileAtomic, checkOutputPath, sweepStaleTemps } from './atomic-file.js';
 export { sha256File } from './sha256.js';
 export { openFileBytes, type ByteSource } from './byte-source.js';

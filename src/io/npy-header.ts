@@ -1,4 +1,5 @@
-import { npyFail } from './errors.js';
+import { npyFail, quote } from './errors.js';
+import { torchZipHint } from './torch-zip.js';
 
 /** The six magic bytes every .npy file starts with: `\x93NUMPY`. */
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59);
@@ -86,7 +87,7 @@ export function parseNpyHeader(bytes: Uint8Array, path?: string): NpyHeader {
   const shape = shapeValue.items as number[];
   for (const dim of shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) {
-      throw npyFail(path, `bad .npy header: shape ${formatShape(shape)} has a dimension that is negative or too large`);
+      throw npyFail(path, `bad .npy header: shape ${shapeInMessage(shape)} has a dimension that is negative or too large`);
     }
   }
   return { version: [major, minor], descr, fortranOrder: fortran, shape: shape.slice(), dataOffset };
@@ -132,6 +133,8 @@ export function readPreamble(bytes: Uint8Array, path?: string): NpyPreamble {
  */
 export function checkMagic(bytes: Uint8Array, path?: string): void {
   if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) {
+    const torch = torchZipHint(bytes);
+    if (torch) throw npyFail(path, torch);
     throw npyFail(
       path,
       `not a .npy file: this is a zip archive (an .npz from np.savez?): extract the array with np.load(f)['name'] and np.save it`,
@@ -169,10 +172,16 @@ export function formatShape(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
 
+/** {@link formatShape} for an error message: a 20,000-entry shape shows its first entries and its length. */
+export function shapeInMessage(shape: readonly number[]): string {
+  const full = formatShape(shape);
+  if (full.length <= 100) return full;
+  return `(${shape.slice(0, 6).join(', ')}, ... ${shape.length} entries)`;
+}
+
+/** The header text, quoted and cut (a 10 MB header is not a 10 MB message). */
 function preview(text: string): string {
-  const t = text.trim();
-  const short = t.length > 160 ? `${t.slice(0, 160)}...` : t;
-  return JSON.stringify(short);
+  return quote(text.trim());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +249,7 @@ function tokenize(text: string): Token[] {
       i += name.length;
       continue;
     }
-    throw new HeaderSyntaxError(`unexpected character ${JSON.stringify(c)} at offset ${i}`);
+    throw new HeaderSyntaxError(`unexpected character ${quote(c)} at offset ${i}`);
   }
   tokens.push({ kind: 'end', pos: n });
   return tokens;
@@ -326,7 +335,7 @@ function parsePyLiteral(text: string): PyValue {
           if (t.value === 'True') return true;
           if (t.value === 'False') return false;
           if (t.value === 'None') return null;
-          throw new HeaderSyntaxError(`unexpected name '${t.value}' at offset ${t.pos}`);
+          throw new HeaderSyntaxError(`unexpected name ${quote(t.value, 40)} at offset ${t.pos}`);
         case 'end':
           throw new HeaderSyntaxError('unexpected end of header');
         case 'punct':
@@ -341,7 +350,7 @@ function parsePyLiteral(text: string): PyValue {
           p++;
           expect(':');
           const v = parseValue();
-          if (map.has(k.value)) throw new HeaderSyntaxError(`duplicate key '${k.value}'`);
+          if (map.has(k.value)) throw new HeaderSyntaxError(`duplicate key ${quote(k.value, 40)}`);
           map.set(k.value, v);
           if (isPunct(peek(), ',')) p++;
           else if (!isPunct(peek(), '}')) throw new HeaderSyntaxError(`expected ',' or '}' at offset ${peek().pos}`);
@@ -369,7 +378,7 @@ function parsePyLiteral(text: string): PyValue {
         if (items.length === 1 && !sawComma) return items[0];
         return new PyTuple(items);
       }
-      throw new HeaderSyntaxError(`unexpected '${t.value}' at offset ${t.pos}`);
+      throw new HeaderSyntaxError(`unexpected ${quote(String(t.value), 40)} at offset ${t.pos}`);
     } finally {
       depth--;
     }

@@ -2,7 +2,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Dtype, decodeInto, parseDtype } from './dtype.js';
 import { NpyError, describeError, errorCode, npyFail } from './errors.js';
-import { formatShape, parseNpyHeader, readPreamble } from './npy-header.js';
+import { parseNpyHeader, readPreamble, shapeInMessage } from './npy-header.js';
 import {
   DEFAULT_BLOCK_BYTES,
   resolveBlockOptions,
@@ -82,7 +82,7 @@ export async function openNpy(path: string, opts: OpenNpyOptions = {}): Promise<
   const header = parseNpyHeader(headerBytes, path);
   const dt = parseDtype(header.descr, path);
   const shape = header.shape;
-  const shown = formatShape(shape);
+  const shown = shapeInMessage(shape);
 
   if (shape.length !== 2 && shape.length !== 3) {
     const fix =

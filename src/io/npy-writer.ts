@@ -1,7 +1,7 @@
-import { unlink, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { openAtomicTemp, renameIntoPlace } from './atomic-file.js';
-import { describeError, npyFail } from './errors.js';
+import { discardTemp, openAtomicTemp, renameIntoPlace } from './atomic-file.js';
+import { describeFsError, npyFail } from './errors.js';
 import { NPY_MAGIC } from './npy-header.js';
 
 /** Options for {@link NpyWriter.create} and {@link writeNpy}. */
@@ -164,7 +164,7 @@ export class NpyWriter {
         await handle.close();
         await renameIntoPlace(this.tempPath, this.path);
       } catch (err) {
-        throw npyFail(this.path, `could not finish writing: ${describeError(err)}`);
+        throw npyFail(this.path, `could not finish writing: ${describeFsError(err)}`);
       }
       this.state = 'committed';
     } catch (err) {
@@ -183,7 +183,7 @@ export class NpyWriter {
     const handle = this.handle;
     this.handle = null;
     if (handle !== null) await handle.close().catch(() => undefined);
-    await unlink(this.tempPath).catch(() => undefined);
+    await discardTemp(this.tempPath);
   }
 
   private assertOpen(what: string): void {
@@ -199,7 +199,7 @@ export class NpyWriter {
         offset += bytesWritten;
       }
     } catch (err) {
-      throw npyFail(this.path, `could not write: ${describeError(err)}`);
+      throw npyFail(this.path, `could not write: ${describeFsError(err)}`);
     }
     this.position = position + bytes.length;
   }

@@ -1,4 +1,5 @@
 import { addGramUpper, symmetrizeUpper } from '../linalg/index.js';
+import { quote } from '../io/errors.js';
 import { base64ToF64, f64ToBase64 } from './base64.js';
 import { StatsError } from './errors.js';
 import { finiteRows, type FiniteRows } from './finite.js';
@@ -73,16 +74,19 @@ export class StatsAccumulator {
   }
 
   /**
-   * Adds a row-major block of `rows x dims` values.
+   * Adds a row-major block of `rows x dims` values (float64, or float32 as a model outputs them:
+   * converted to float64 first, exactly).
    *
    * @param opts.dropNonfinite  skip rows holding NaN/Inf (counted in `nonfiniteRows`) instead of
    *                            throwing a {@link NonFiniteRowError} that names the first one (default false)
    * @returns the rows that were used, so other consumers of the same pass see exactly those rows
    */
-  push(data: Float64Array, rows: number, opts: { dropNonfinite?: boolean } = {}): FiniteRows {
+  push(data: Float64Array | Float32Array, rows: number, opts: { dropNonfinite?: boolean } = {}): FiniteRows {
     const d = this.dims;
+    if (!Number.isSafeInteger(rows) || rows < 0) throw new StatsError(`rows must be a whole number >= 0, got ${rows}`);
     if (data.length < rows * d) throw new StatsError(`block holds ${data.length} values, expected ${rows} x ${d}`);
-    const clean = finiteRows(data, rows, d, this.seen, opts.dropNonfinite ?? false);
+    const wide = data instanceof Float64Array ? data : Float64Array.from(data.subarray(0, rows * d));
+    const clean = finiteRows(wide, rows, d, this.seen, opts.dropNonfinite ?? false);
     this.seen += clean.dropped;
     this.nonfiniteRows += clean.dropped;
     this.addFinite(clean.data, clean.rows);
@@ -229,8 +233,8 @@ export class StatsAccumulator {
   static fromJSON(json: unknown): StatsAccumulator {
     const o = json as Partial<StatsJSON> | null;
     if (!o || typeof o !== 'object' || o.schema !== STATS_SCHEMA) {
-      const found = o && typeof o === 'object' && 'schema' in o ? ` (schema ${JSON.stringify(o.schema)})` : '';
-      throw new StatsError(`not an isotropy statistics file${found}: expected schema "${STATS_SCHEMA}", made by \`isotropy stats --save\``);
+      const found = o && typeof o === 'object' && 'schema' in o ? ` (schema ${quote(o.schema)})` : '';
+      throw new StatsError(`not an isotropy statistics file${found}: expected schema "${STATS_SCHEMA}", made by \`isotropy stats --out\``);
     }
     const d = o.dims;
     const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

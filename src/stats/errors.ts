@@ -11,7 +11,7 @@ export class NonFiniteRowError extends StatsError {
   constructor(readonly row: number, readonly column: number, readonly value: number) {
     super(
       `row ${row} (0-based) holds ${Number.isNaN(value) ? 'NaN' : value > 0 ? 'Inf' : '-Inf'} in dimension ${column}: ` +
-        'fix the embeddings, or pass --drop-nonfinite to skip such rows (they are counted and reported)',
+        'fix the embeddings, or set `dropNonfinite` to skip such rows (they are counted and reported)',
     );
   }
 }

@@ -2,9 +2,10 @@ export { StatsAccumulator, STATS_SCHEMA, type GramKernel, type StatsJSON, type S
 export { StatsError, NonFiniteRowError } from './errors.js';
 export { finiteRows, type FiniteRows } from './finite.js';
 export { dimStds, stdSummary, type StdSummary } from './std.js';
-export { correlationMatrix, correlationSummary, type CorrSummary } from './correlation.js';
+export { correlationMatrix, correlationSummary, forEachCorrelation, type CorrSummary } from './correlation.js';
+export { LOW_RANK_SHARE, covEigen, covRankBound, psdEigen, type PsdEigen } from './eigen.js';
 export { spectrumSummary, type SpectrumSummary } from './spectrum.js';
 export { isoScore } from './iso-score.js';
 export { avgCosine } from './avg-cosine.js';
 export { PartitionSums, partitionIsotropy, type PartitionSumsState } from './partition-isotropy.js';
-export { momentsOf, momentMetrics, negligibleVarianceMask, secondMoment, type Moments, type MomentMetrics } from './moments.js';
+export { momentsOf, momentMetrics, momentNullReasons, negligibleVarianceMask, secondMoment, type Moments, type MomentMetrics } from './moments.js';

@@ -5,16 +5,17 @@
  * `(k - 1) / (d - 1)` when k eigenvalues are equal and the rest are 0. Depends only on the
  * eigenvalues, so any orthogonal rotation of the data leaves it unchanged.
  *
- * @param eigenvalues  all d eigenvalues of the covariance (any order, any positive scale), d >= 2
- * @returns NaN when every eigenvalue is 0 (no variance at all)
+ * @param eigenvalues  all d eigenvalues of the covariance (any order, any positive scale)
+ * @returns null when it is undefined: fewer than 2 dimensions, or no variance at all (every
+ *          eigenvalue 0), or eigenvalues that are not finite; never NaN
  */
-export function isoScore(eigenvalues: ArrayLike<number>): number {
+export function isoScore(eigenvalues: ArrayLike<number>): number | null {
   const d = eigenvalues.length;
-  if (d < 2) return NaN;
+  if (d < 2) return null;
   let norm = 0;
   for (let i = 0; i < d; i++) norm += eigenvalues[i] * eigenvalues[i];
   norm = Math.sqrt(norm);
-  if (norm === 0) return NaN;
+  if (!(norm > 0 && Number.isFinite(norm))) return null;
   const sd = Math.sqrt(d);
   let dist = 0;
   for (let i = 0; i < d; i++) {

@@ -1,6 +1,6 @@
-import { eigh } from '../linalg/index.js';
 import type { StatsAccumulator } from './accumulator.js';
 import { correlationSummary, type CorrSummary } from './correlation.js';
+import { covEigen } from './eigen.js';
 import { isoScore } from './iso-score.js';
 import { spectrumSummary, type SpectrumSummary } from './spectrum.js';
 import { dimStds, stdSummary, type StdSummary } from './std.js';
@@ -27,7 +27,8 @@ export interface MomentMetrics {
   corr: CorrSummary;
   constantDims: number;
   spectrum: SpectrumSummary;
-  isoScore: number;
+  /** null when undefined for the data (no variance, d < 2) */
+  isoScore: number | null;
 }
 
 /** {@link Moments} of the rows an accumulator has seen. */
@@ -46,20 +47,63 @@ export function negligibleVarianceMask(cov: Float64Array, d: number): Uint8Array
   return Uint8Array.from({ length: d }, (_, i) => (cov[i * d + i] <= tol ? 1 : 0));
 }
 
-/** Computes {@link MomentMetrics}; one eigenvalue decomposition of the d x d covariance. */
-export function momentMetrics(m: Moments): MomentMetrics {
+/**
+ * Computes {@link MomentMetrics}. A metric that is undefined for the data is null, never NaN and
+ * never the isotropic value: see {@link momentNullReasons} for the rules.
+ *
+ * @param values  the covariance's eigenvalues, descending, when already computed (see covEigen);
+ *                else one eigenvalue decomposition of the d x d covariance is made here
+ */
+export function momentMetrics(m: Moments, values?: Float64Array): MomentMetrics {
   const d = m.dims;
   let mn = 0;
   for (const v of m.mean) mn += v * v;
-  const values = eigh(m.cov, d).values;
+  const constantDims = m.constant.reduce((a, b) => a + b, 0);
+  const eig = values ?? covEigen(m).values;
+  const spectrum = spectrumSummary(eig);
+  let iso = isoScore(eig);
+  if (constantDims === d) {
+    // No dimension varies: whatever rounding left in a derived covariance is not a spectrum.
+    spectrum.top1 = spectrum.top10 = spectrum.effectiveRank = spectrum.condition = null;
+    iso = null;
+  }
   return {
     meanNorm: Math.sqrt(mn),
     std: stdSummary(dimStds(m.cov, d)),
     corr: correlationSummary(m.cov, d, m.constant),
-    constantDims: m.constant.reduce((a, b) => a + b, 0),
-    spectrum: spectrumSummary(values),
-    isoScore: isoScore(values),
+    constantDims,
+    spectrum,
+    isoScore: iso,
   };
+}
+
+/**
+ * Why each null metric of {@link momentMetrics} is null, keyed by its path (`TransformResult.nullReasons`):
+ * - `std.cv`: every dimension is constant (the mean std is 0);
+ * - `corr.meanAbs`, `corr.maxAbs`: fewer than two dimensions vary (no pair to correlate);
+ * - `spectrum.top1`, `top10`, `effectiveRank`, `isoScore`: no variance (every row the same), or,
+ *   for isoScore, a single dimension;
+ * - `spectrum.condition`: the covariance is singular (numerical rank below d).
+ */
+export function momentNullReasons(r: MomentMetrics, dims: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  const varying = dims - r.constantDims;
+  const still = 'no variance: every row is the same';
+  if (r.std.cv === null) out['std.cv'] = 'every dimension is constant, so the mean std is 0';
+  if (r.corr.meanAbs === null) {
+    const why = `${varying === 0 ? 'no dimension varies' : `only ${varying} dimension varies`}: there is no pair of varying dimensions to correlate`;
+    out['corr.meanAbs'] = why;
+    out['corr.maxAbs'] = why;
+  }
+  if (r.spectrum.top1 === null) for (const k of ['top1', 'top10', 'effectiveRank']) out[`spectrum.${k}`] = still;
+  if (r.isoScore === null) out.isoScore = dims < 2 ? 'needs at least 2 dimensions' : still;
+  if (r.spectrum.condition === null) {
+    const ev = r.spectrum.eigenvalues;
+    const tol = dims * Number.EPSILON * (ev[0] ?? 0);
+    const rank = ev.filter((v) => v > tol).length;
+    out['spectrum.condition'] = `the covariance is singular (numerical rank ${rank} of ${dims}): its condition number is infinite`;
+  }
+  return out;
 }
 
 /** Second moment `W^T W = n (cov + mean mean^T)` about the origin, `dims x dims`. */

@@ -1,5 +1,4 @@
-import { eigh } from '../linalg/index.js';
-import type { Moments } from '../stats/index.js';
+import { covEigen, type Moments, type PsdEigen } from '../stats/index.js';
 import type { AffineMap } from './affine-map.js';
 import { TransformError } from './errors.js';
 
@@ -13,19 +12,22 @@ export function defaultRemove(d: number): number {
  * the top D principal directions: x' = (x - mean)(I - U_D U_D^T).
  *
  * @param remove  D, from 1 to d - 1; default {@link defaultRemove}
+ * @param eig     the covariance's eigendecomposition with vectors, when already computed
  */
-export function abttMap(m: Moments, remove?: number): { map: AffineMap; remove: number } {
+export function abttMap(m: Moments, remove?: number, eig?: PsdEigen): { map: AffineMap; remove: number } {
   const d = m.dims;
   const D = remove ?? defaultRemove(d);
   if (!Number.isInteger(D) || D < 1 || D >= d) {
-    throw new TransformError(`--remove must be a whole number from 1 to ${d - 1}, got ${remove}`);
+    throw new TransformError(`\`remove\` must be a whole number from 1 to ${d - 1}, got ${remove}`);
   }
-  const { vectors } = eigh(m.cov, d, { vectors: true });
+  const { vectors, cols } = eig?.complete ? eig : covEigen(m, { vectors: true });
+  // Directions past the covariance's rank carry no variance: removing them changes no row.
+  const used = Math.min(D, cols);
   const a = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {
       let s = 0;
-      for (let k = 0; k < D; k++) s += vectors![i * d + k] * vectors![j * d + k];
+      for (let k = 0; k < used; k++) s += vectors![i * cols + k] * vectors![j * cols + k];
       a[i * d + j] = (i === j ? 1 : 0) - s;
     }
   }

@@ -8,9 +8,14 @@ export interface RunningIsoBNOptions {
   batchSize?: number;
   /** weight of each new batch in the running averages; default 0.05 */
   momentum?: number;
+  /**
+   * also update on a short final batch; default false: the official training script feeds the
+   * layer through `DataLoader(..., drop_last=True)`, so a short final batch never reaches it
+   */
+  keepLastBatch?: boolean;
 }
 
-export const RUNNING_DEFAULTS = { batchSize: 16, momentum: 0.05 } as const;
+export const RUNNING_DEFAULTS = { batchSize: 16, momentum: 0.05, keepLastBatch: false } as const;
 
 /**
  * The running covariance and std that IsoBN's official code keeps during fine-tuning, replayed
@@ -20,12 +25,16 @@ export const RUNNING_DEFAULTS = { batchSize: 16, momentum: 0.05 } as const;
  * std, before that batch is scaled: C += m (C_batch - C), s += m (s_batch - s). This is the code's
  * behaviour, start-up bias included: after t batches the estimates carry a factor 1 - (1 - m)^t
  * (0.54 after 15 batches, 0.92 after 50), and are not corrected here, because the point is to see
- * what the trained layer would use. The last batch may be shorter; a batch of one row contributes
- * zero covariance and zero std, as it would in training.
+ * what the trained layer would use. A short final batch is dropped, as the official script's
+ * `DataLoader(drop_last=True)` does, unless `keepLastBatch` (then it updates the estimates like any
+ * other; a batch of one row contributes zero covariance and zero std, as it would in training).
  */
 export class RunningIsoBN {
   readonly batchSize: number;
   readonly momentum: number;
+  readonly keepLastBatch: boolean;
+  /** rows of a short final batch left out (drop_last) by {@link finish} */
+  droppedRows = 0;
   /** `d x d`, upper triangle maintained until {@link finish} */
   readonly cov: Float64Array;
   readonly std: Float64Array;
@@ -38,11 +47,12 @@ export class RunningIsoBN {
   constructor(readonly dims: number, opts: RunningIsoBNOptions = {}) {
     this.batchSize = opts.batchSize ?? RUNNING_DEFAULTS.batchSize;
     this.momentum = opts.momentum ?? RUNNING_DEFAULTS.momentum;
+    this.keepLastBatch = opts.keepLastBatch ?? RUNNING_DEFAULTS.keepLastBatch;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
-      throw new TransformError(`--batch-size must be a whole number >= 1, got ${this.batchSize}`);
+      throw new TransformError(`\`batchSize\` must be a whole number >= 1, got ${this.batchSize}`);
     }
     if (!(this.momentum > 0 && this.momentum <= 1)) {
-      throw new TransformError(`--momentum must be in (0, 1], got ${this.momentum}`);
+      throw new TransformError(`\`momentum\` must be in (0, 1], got ${this.momentum}`);
     }
     this.cov = new Float64Array(dims * dims);
     this.std = new Float64Array(dims);
@@ -63,10 +73,14 @@ export class RunningIsoBN {
     }
   }
 
-  /** Flushes the last, shorter batch and returns the final running estimates. */
+  /**
+   * Ends the replay: a short final batch is dropped (counted in {@link droppedRows}), or, with
+   * `keepLastBatch`, used; returns the final running estimates.
+   */
   finish(): { cov: Float64Array; std: Float64Array } {
     if (!this.finished) {
-      if (this.filled > 0) this.step();
+      if (this.filled > 0 && this.keepLastBatch) this.step();
+      else this.droppedRows = this.filled;
       symmetrizeUpper(this.cov, this.dims);
       this.finished = true;
     }

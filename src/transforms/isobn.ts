@@ -16,8 +16,8 @@ export const ISOBN_DEFAULTS = { eps: 1e-3, beta: 0.5 } as const;
 export function isobnOptions(opts: IsoBNOptions = {}): Required<IsoBNOptions> {
   const eps = opts.eps ?? ISOBN_DEFAULTS.eps;
   const beta = opts.beta ?? ISOBN_DEFAULTS.beta;
-  if (!Number.isFinite(eps) || eps < 0) throw new TransformError(`--eps must be a finite number >= 0, got ${eps}`);
-  if (!Number.isFinite(beta)) throw new TransformError(`--beta must be a finite number, got ${beta}`);
+  if (!Number.isFinite(eps) || eps < 0) throw new TransformError(`\`eps\` must be a finite number >= 0, got ${eps}`);
+  if (!Number.isFinite(beta)) throw new TransformError(`\`beta\` must be a finite number, got ${beta}`);
   return { eps, beta };
 }
 

@@ -1,4 +1,5 @@
-import type { Moments } from '../stats/index.js';
+import type { Moments, PsdEigen } from '../stats/index.js';
+import { quote } from '../io/errors.js';
 import { abttMap } from './abtt.js';
 import type { AffineMap } from './affine-map.js';
 import { TransformError } from './errors.js';
@@ -21,6 +22,8 @@ export interface TransformParams {
   batchSize?: number;
   /** isobn-running: default 0.05 */
   momentum?: number;
+  /** isobn-running: also update on a short final batch (default false, as DataLoader(drop_last=True)) */
+  keepLastBatch?: boolean;
   /** whiten: components kept, default all */
   keep?: number;
   /** abtt: top directions removed, default max(1, round(d / 100)) */
@@ -51,7 +54,7 @@ export function parseTransforms(spec: string | readonly string[]): TransformName
   for (const p of parts) {
     if (p === 'none') continue;
     if (!(TRANSFORM_NAMES as readonly string[]).includes(p)) {
-      throw new TransformError(`unknown transform "${p}": choose from none, ${TRANSFORM_NAMES.join(', ')}`);
+      throw new TransformError(`unknown transform ${quote(p)}: choose from none, ${TRANSFORM_NAMES.join(', ')}`);
     }
     if (!out.includes(p as TransformName)) out.push(p as TransformName);
   }
@@ -66,14 +69,17 @@ export function needsOrderedRows(name: TransformName): boolean {
 /** Starts the ordered-rows estimator of a transform that needs one ({@link needsOrderedRows}). */
 export function startOrderedFit(name: TransformName, dims: number, params: TransformParams): RunningIsoBN | null {
   if (name !== 'isobn-running') return null;
-  return new RunningIsoBN(dims, { batchSize: params.batchSize, momentum: params.momentum });
+  return new RunningIsoBN(dims, { batchSize: params.batchSize, momentum: params.momentum, keepLastBatch: params.keepLastBatch });
 }
 
 /**
  * Fits a transform to the moments of the input (and, for isobn-running, to the estimator that saw
  * the rows in order).
+ *
+ * @param eig  the input covariance's eigendecomposition with vectors, when already computed
+ *             (whiten and abtt reuse it instead of decomposing again)
  */
-export function fitTransform(name: TransformName, m: Moments, params: TransformParams = {}, running?: RunningIsoBN | null): FittedTransform {
+export function fitTransform(name: TransformName, m: Moments, params: TransformParams = {}, running?: RunningIsoBN | null, eig?: PsdEigen): FittedTransform {
   switch (name) {
     case 'isobn': {
       const opts = isobnOptions(params);
@@ -87,12 +93,15 @@ export function fitTransform(name: TransformName, m: Moments, params: TransformP
       }
       const opts = isobnOptions(params);
       const { std, gamma, scale } = running.factors(opts);
+      if (running.batches === 0) {
+        throw new TransformError(`isobn-running: ${running.droppedRows} row(s) make no full batch of ${running.batchSize}, and a short final batch is dropped as in training (drop_last): use a smaller \`batchSize\` or set \`keepLastBatch\``);
+      }
       const warnings = running.batches < 50
         ? [`isobn-running: only ${running.batches} batches, so the running estimates still carry their zero start (factor ${(1 - (1 - running.momentum) ** running.batches).toFixed(2)})`]
         : [];
       return {
         name,
-        params: { ...opts, batchSize: running.batchSize, momentum: running.momentum },
+        params: { ...opts, batchSize: running.batchSize, momentum: running.momentum, keepLastBatch: running.keepLastBatch ? 1 : 0 },
         map: { kind: 'diagonal', scale },
         scale,
         isobn: { std, gamma },
@@ -102,11 +111,11 @@ export function fitTransform(name: TransformName, m: Moments, params: TransformP
     case 'standardize':
       return { name, params: {}, map: standardizeMap(m), warnings: [] };
     case 'whiten': {
-      const w = whitenMap(m, params.keep);
+      const w = whitenMap(m, params.keep, eig);
       return { name, params: { keep: w.keep }, map: w.map, warnings: w.warnings };
     }
     case 'abtt': {
-      const a = abttMap(m, params.remove);
+      const a = abttMap(m, params.remove, eig);
       return { name, params: { remove: a.remove }, map: a.map, warnings: [] };
     }
   }

@@ -1,5 +1,4 @@
-import { eigh } from '../linalg/index.js';
-import type { Moments } from '../stats/index.js';
+import { covEigen, type Moments, type PsdEigen } from '../stats/index.js';
 import type { AffineMap } from './affine-map.js';
 import { TransformError } from './errors.js';
 
@@ -12,15 +11,16 @@ const RANK_TOL = 1e-10;
  *
  * @param keep  number of leading components (default: all above the numerical rank tolerance);
  *              when fewer components carry variance, only those are kept and a warning says so
+ * @param eig   the covariance's eigendecomposition with vectors, when already computed
  */
-export function whitenMap(m: Moments, keep?: number): { map: AffineMap; keep: number; warnings: string[] } {
+export function whitenMap(m: Moments, keep?: number, eig?: PsdEigen): { map: AffineMap; keep: number; warnings: string[] } {
   const d = m.dims;
   if (keep !== undefined && (!Number.isInteger(keep) || keep < 1 || keep > d)) {
-    throw new TransformError(`--keep must be a whole number from 1 to ${d}, got ${keep}`);
+    throw new TransformError(`\`keep\` must be a whole number from 1 to ${d}, got ${keep}`);
   }
-  const { values, vectors } = eigh(m.cov, d, { vectors: true });
+  const { values, vectors, cols } = eig?.complete ? eig : covEigen(m, { vectors: true });
   let rank = 0;
-  while (rank < d && values[rank] > values[0] * RANK_TOL) rank++;
+  while (rank < cols && values[rank] > values[0] * RANK_TOL) rank++;
   if (rank === 0) throw new TransformError('whiten: the covariance is zero, nothing to whiten');
   const warnings: string[] = [];
   const want = keep ?? d;
@@ -29,7 +29,7 @@ export function whitenMap(m: Moments, keep?: number): { map: AffineMap; keep: nu
   const a = new Float64Array(d * k);
   for (let c = 0; c < k; c++) {
     const f = 1 / Math.sqrt(values[c]);
-    for (let i = 0; i < d; i++) a[i * k + c] = vectors![i * d + c] * f;
+    for (let i = 0; i < d; i++) a[i * k + c] = vectors![i * cols + c] * f;
   }
   return { map: { kind: 'linear', matrix: a, dOut: k, shift: Float64Array.from(m.mean) }, keep: k, warnings };
 }

@@ -162,7 +162,7 @@ test('analyze: sha256 of the file, labels, tool; diagnostics can be left out', a
   const same = await analyze([path, path], { onePass: true, diagnostics: false });
   assert.equal(same.inputs.map((i) => i.label), [path, path], 'equal file names fall back to the paths');
   await rejects(() => analyze([path], { labels: ['a', 'b'] }), /2 label\(s\) for 1 input\(s\)/);
-  await rejects(() => analyze([path], { sampleRows: 6000 }), /--sample-rows must be a whole number from 0 to 5000/);
+  await rejects(() => analyze([path], { sampleRows: 6000 }), /`sampleRows` must be a whole number from 0 to 5000/);
 });
 
 test('analyzeShards: diagnostics from the statistics alone, without a PCA scatter', () => {

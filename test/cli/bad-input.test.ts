@@ -99,7 +99,11 @@ test('unknown flags, unknown transforms, bad parameters, missing arguments', () 
   failsCleanly(isotropy('analyze', good, '--transform', 'isobm'), /unknown transform "isobm": choose from none, isobn/);
   failsCleanly(isotropy('analyze', good, '--eps', '-1'), /--eps must be/);
   failsCleanly(isotropy('analyze'), /Not enough non-option arguments/);
-  failsCleanly(isotropy('launch'), /Unknown argument: launch/);
+  failsCleanly(isotropy('launch'), /unknown command "launch": the commands are analyze, report, transform, stats, merge, extract/);
+  // a typo gets the nearest command
+  failsCleanly(isotropy('anlyze', good), /unknown command "anlyze": did you mean `isotropy analyze`\?/);
+  failsCleanly(isotropy('tranform', good), /did you mean `isotropy transform`/);
+  failsCleanly(isotropy('merg'), /did you mean `isotropy merge`/);
   failsCleanly(isotropy('analyze', good, '--layer', '1'), /no layer axis/);
 });
 

@@ -63,7 +63,7 @@ test('analyze --interactive inlines vega-embed; the static page runs no script',
 });
 
 test('analyze: report flags are checked', () => {
-  failsCleanly(isotropy('analyze', BASE, '--label', 'one', '--label', 'two'), /2 label\(s\) for 1 input\(s\): give one --label per input file/);
+  failsCleanly(isotropy('analyze', BASE, '--label', 'one', '--label', 'two'), /2 label\(s\) for 1 input\(s\): give one --label entry per input file/);
   failsCleanly(isotropy('analyze', BASE, '--no-report', '--out', join(tmp.dir, 'x.html')), /--out and --interactive are about the report: leave out --no-report/);
   failsCleanly(isotropy('analyze', BASE, '--out', join(tmp.dir, 'missing', 'x.html')), /output folder .* does not exist/);
   failsCleanly(isotropy('analyze', BASE, '--out', BASE), /refusing to overwrite the input file/);

@@ -108,19 +108,19 @@ test('i8/u8 beyond 2^53 round to the nearest double', async () => {
 
 const REFUSED: [string, string[]][] = [
   ['|O', ['object arrays need pickle; isotropy never unpickles: save with np.save(path, arr.astype(np.float32))']],
-  ['|b1', ["'|b1'", 'bool', 'astype']],
-  ['<c8', ["'<c8'", 'complex']],
-  ['<c16', ["'<c16'", 'complex']],
-  ['|S10', ["'|S10'", 'strings']],
-  ['<U5', ["'<U5'", 'strings']],
-  ['<M8[ns]', ["'<M8[ns]'", 'datetime']],
-  ['<m8[s]', ["'<m8[s]'", 'datetime']],
-  ['|V8', ["'|V8'", 'void']],
-  ['<f16', ["'<f16'", 'not supported', 'astype']],
-  ['<i16', ["'<i16'", 'not supported', 'astype']],
-  ['<g', ["'<g'", 'not supported', 'astype']],
-  ['<q', ["'<q'", 'not supported', 'astype']],
-  ['', ["''", 'not supported']],
+  ['|b1', ['"|b1"', 'bool', 'astype']],
+  ['<c8', ['"<c8"', 'complex']],
+  ['<c16', ['"<c16"', 'complex']],
+  ['|S10', ['"|S10"', 'strings']],
+  ['<U5', ['"<U5"', 'strings']],
+  ['<M8[ns]', ['"<M8[ns]"', 'datetime']],
+  ['<m8[s]', ['"<m8[s]"', 'datetime']],
+  ['|V8', ['"|V8"', 'void']],
+  ['<f16', ['"<f16"', 'not supported', 'astype']],
+  ['<i16', ['"<i16"', 'not supported', 'astype']],
+  ['<g', ['"<g"', 'not supported', 'astype']],
+  ['<q', ['"<q"', 'not supported', 'astype']],
+  ['', ['""', 'not supported']],
 ];
 
 for (const [descr, fragments] of REFUSED) {

@@ -70,7 +70,7 @@ test('JSON round trip is exact and versioned', () => {
 });
 
 test('fromJSON refuses foreign and damaged objects with a StatsError', () => {
-  assert.throws(() => StatsAccumulator.fromJSON({ schema: 'other' }), (e: Error) => e instanceof StatsError && /isotropy stats --save/.test(e.message));
+  assert.throws(() => StatsAccumulator.fromJSON({ schema: 'other' }), (e: Error) => e instanceof StatsError && /isotropy stats --out/.test(e.message));
   const j = new StatsAccumulator(3).toJSON();
   assert.throws(() => StatsAccumulator.fromJSON({ ...j, mean: 'AAAA' }), (e: Error) => e instanceof StatsError && /mean/.test(e.message));
   assert.throws(() => StatsAccumulator.fromJSON({ ...j, dims: -1 }), (e: Error) => e instanceof StatsError);
@@ -86,7 +86,7 @@ test('a NaN row is an error naming the first bad row, across blocks', () => {
   } catch (e) {
     assert.instance(e, NonFiniteRowError);
     assert.is((e as NonFiniteRowError).row, 23);
-    assert.match((e as Error).message, /row 23 \(0-based\) holds NaN in dimension 4.*--drop-nonfinite/);
+    assert.match((e as Error).message, /row 23 \(0-based\) holds NaN in dimension 4.*`dropNonfinite`/);
   }
 });
 

@@ -5,7 +5,7 @@ import { readEmbeddings } from '../../src/io/index.ts';
 import { StatsAccumulator } from '../../src/stats/accumulator.ts';
 import { momentsOf } from '../../src/stats/moments.ts';
 import { applyMap, mapMoments } from '../../src/transforms/affine-map.ts';
-import { isobn, isobnScale } from '../../src/transforms/isobn.ts';
+import { isobn, isobnFactors, isobnScale } from '../../src/transforms/isobn.ts';
 import { RunningIsoBN } from '../../src/transforms/isobn-running.ts';
 import { fitTransform, parseTransforms, TRANSFORM_NAMES } from '../../src/transforms/registry.ts';
 import { defaultRemove } from '../../src/transforms/abtt.ts';
@@ -32,7 +32,7 @@ test('isobn-running replays the official training-time estimator, whatever the b
       est.push(x.data.subarray(r * x.dims, (r + b) * x.dims), b);
     }
     assert.ok(maxRelDiff(est.scale(), base.results['isobn-running'].scale) < 1e-12, `block ${block}`);
-    assert.is(est.batches, Math.ceil(x.rows / 16));
+    assert.is(est.batches, Math.floor(x.rows / 16));
   }
 });
 
@@ -97,14 +97,58 @@ test('parseTransforms: lists, none, duplicates and unknown names', () => {
   assert.throws(() => parseTransforms('isobm'), (e: Error) => e instanceof TransformError && /unknown transform "isobm".*isobn-running/.test(e.message));
 });
 
-test('bad parameters are TransformErrors that name the flag', () => {
+test('bad parameters are TransformErrors that name the API option (the CLI shows the flag)', () => {
   const { m } = sample(10, 3, 2);
-  assert.throws(() => fitTransform('isobn', m, { eps: -1 }), /--eps/);
-  assert.throws(() => fitTransform('whiten', m, { keep: 4 }), /--keep must be a whole number from 1 to 3/);
-  assert.throws(() => fitTransform('abtt', m, { remove: 3 }), /--remove/);
-  assert.throws(() => new RunningIsoBN(3, { batchSize: 0 }), /--batch-size/);
-  assert.throws(() => new RunningIsoBN(3, { momentum: 2 }), /--momentum/);
+  assert.throws(() => fitTransform('isobn', m, { eps: -1 }), /`eps`/);
+  assert.throws(() => fitTransform('whiten', m, { keep: 4 }), /`keep` must be a whole number from 1 to 3/);
+  assert.throws(() => fitTransform('abtt', m, { remove: 3 }), /`remove`/);
+  assert.throws(() => new RunningIsoBN(3, { batchSize: 0 }), /`batchSize`/);
+  assert.throws(() => new RunningIsoBN(3, { momentum: 2 }), /`momentum`/);
   assert.throws(() => fitTransform('isobn-running', m), /original order/);
+});
+
+test('isobn-running drops a short final batch (DataLoader(drop_last=True)) unless keepLastBatch', () => {
+  const d = 4, n = 40;
+  const x = anisotropic(n, d, 8);
+  // reference: the official update, written out, over the full batches only / over all
+  const replay = (batches: number[][]) => {
+    const cov = new Float64Array(d * d), std = new Float64Array(d);
+    for (const rows of batches) {
+      const b = rows.length;
+      const mean = new Float64Array(d);
+      for (const r of rows) for (let c = 0; c < d; c++) mean[c] += x[r * d + c] / b;
+      for (let i = 0; i < d; i++) {
+        let s = 0;
+        for (const r of rows) s += (x[r * d + i] - mean[i]) ** 2;
+        std[i] += 0.05 * (Math.sqrt(s / b) - std[i]);
+        for (let j = 0; j < d; j++) {
+          let c = 0;
+          for (const r of rows) c += (x[r * d + i] - mean[i]) * (x[r * d + j] - mean[j]);
+          cov[i * d + j] += 0.05 * (c / b - cov[i * d + j]);
+        }
+      }
+    }
+    return isobnFactors(cov, std).scale;
+  };
+  const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
+  const full = [rows(0, 16), rows(16, 32)];
+  const dropped = new RunningIsoBN(d);
+  dropped.push(x, n);
+  assert.ok(maxRelDiff(dropped.scale(), replay(full)) < 1e-12);
+  assert.is(dropped.batches, 2);
+  assert.is(dropped.droppedRows, 8);
+  const kept = new RunningIsoBN(d, { keepLastBatch: true });
+  kept.push(x, n);
+  assert.ok(maxRelDiff(kept.scale(), replay([...full, rows(32, 40)])) < 1e-12);
+  assert.is(kept.batches, 3);
+  assert.ok(maxRelDiff(kept.scale(), dropped.scale()) > 1e-6, 'the last batch moves the scale');
+  // the fitted transform says which it did; fewer rows than one batch is an error naming the options
+  const acc = new StatsAccumulator(d);
+  acc.push(x, n);
+  assert.is(fitTransform('isobn-running', momentsOf(acc), {}, dropped).params.keepLastBatch, 0);
+  const tiny = new RunningIsoBN(d);
+  tiny.push(x, 10);
+  assert.throws(() => fitTransform('isobn-running', momentsOf(acc), {}, tiny), /no full batch of 16.*`batchSize`.*`keepLastBatch`/);
 });
 
 test.run();

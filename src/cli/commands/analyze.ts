@@ -1,16 +1,16 @@
 import type { Argv } from 'yargs';
-import { analyze, DEFAULT_SAMPLE_ROWS } from '../../index.js';
+import { analyze, checkAnalysisJsonSize, DEFAULT_SAMPLE_ROWS, openNpy, parseTransforms } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { formatAnalysis } from '../format.js';
-import { readOptions, transformParamOptions, transformParams, warner } from '../options.js';
+import { memoryOption, readOptions, transformParamOptions, transformParams, warner } from '../options.js';
 import { Progress } from '../progress.js';
-import { defaultReportPath, saveReport } from '../report-file.js';
+import { defaultReportPath, prepareReportPath, saveReport } from '../report-file.js';
 
 export const command = 'analyze <files..>';
 export const describe = 'Isotropy metrics of .npy embeddings, before and after IsoBN (and other transforms)';
 
 export function builder(y: Argv) {
-  return transformParamOptions(readOptions(y
+  return memoryOption(transformParamOptions(readOptions(y
     .positional('files', { type: 'string', array: true, demandOption: true, describe: '.npy files of shape (n, d) or (n, layers, d)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the isotropy.analysis/v1 JSON on stdout instead of the table' })
     .option('transform', { alias: 't', type: 'string', default: 'isobn', describe: 'comma-separated: none, isobn, isobn-running, standardize, whiten, abtt' })
@@ -21,7 +21,7 @@ export function builder(y: Argv) {
     .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)', group: 'Report:' })
     .option('sample-rows', { type: 'number', default: DEFAULT_SAMPLE_ROWS, describe: 'rows in the seeded PCA scatter, 0 to 5000', group: 'Report:' })
     .option('backend', { type: 'string', default: 'auto', describe: 'kernels: auto (native > wasm > js), native (OpenBLAS addon), wasm, tfjs-node, js' })
-    .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores, at most 8); native and tfjs-node thread themselves' })))
+    .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores, at most 8, fewer when memory is short); native and tfjs-node thread themselves' }))))
     .example('$0 analyze emb.npy', 'table of metrics before and after IsoBN, and reports/emb.html')
     .example('$0 analyze bert.npy roberta.npy --label BERT --label RoBERTa', 'one comparison report')
     .example('$0 analyze bert.npy roberta.npy --transform isobn,standardize --json', 'JSON for two files, two transforms');
@@ -31,6 +31,18 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
   const progress = new Progress(!argv.quiet);
   const files = argv.files as string[];
   if (!argv.report && (argv.out || argv.interactive)) throw new UsageError('--out and --interactive are about the report: leave out --no-report');
+  // Everything that can fail without reading the data fails now, not after the analysis.
+  const reportPath = argv.report ? argv.out ?? defaultReportPath(files) : null;
+  if (reportPath) await prepareReportPath(reportPath, files, ', or --no-report');
+  if (argv.json && argv.report) {
+    const dims = [];
+    for (const f of files) {
+      const s = await openNpy(f, { layer: argv.layer });
+      dims.push(s.dims);
+      await s.close();
+    }
+    checkAnalysisJsonSize(dims, parseTransforms(argv.transform));
+  }
   try {
     const result = await analyze(files, {
       ...transformParams(argv),
@@ -43,15 +55,12 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       labels: argv.label as string[] | undefined,
       backend: argv.backend,
       threads: argv.threads,
+      maxMemory: argv.maxMemory,
       onWarning: warner(argv.quiet),
       onProgress: (p) => progress.update(`${p.path} pass ${p.pass}/${argv.onePass ? 1 : 2}`, p.rowsDone, p.rowsTotal),
     });
     progress.done();
-    let reportPath: string | null = null;
-    if (argv.report) {
-      reportPath = argv.out ?? defaultReportPath(files);
-      await saveReport(result, reportPath, { interactive: argv.interactive, protect: files });
-    }
+    if (reportPath) await saveReport(result, reportPath, { interactive: argv.interactive, protect: files });
     process.stdout.write(argv.json ? `${JSON.stringify(result, null, 2)}\n` : formatAnalysis(result));
     // With --json, stdout is the JSON alone.
     if (reportPath && !(argv.json && argv.quiet)) (argv.json ? process.stderr : process.stdout).write(`report: ${reportPath}\n`);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { extract, type Pooling } from '../../index.js';
+import { quote } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { warner } from '../options.js';
 import { Progress } from '../progress.js';
@@ -11,7 +12,7 @@ export function builder(y: Argv) {
   return y
     .option('model', { type: 'string', demandOption: true, describe: 'Hugging Face model folder, or a model id to download (HF_ENDPOINT, HF_HOME)' })
     .option('input', { type: 'string', demandOption: true, describe: 'sentences: .txt (one per line), .jsonl (--field), .tsv/.csv (--column)' })
-    .option('out', { type: 'string', demandOption: true, describe: 'output .npy (several poolings: emb.cls.npy, ...); a sidecar emb.json is written beside it' })
+    .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output .npy (several poolings: emb.cls.npy, ...); a sidecar emb.json is written beside it' })
     .option('field', { type: 'string', describe: 'JSONL field holding the sentence (a.b for nested)' })
     .option('column', { type: 'string', describe: 'TSV/CSV column holding the sentence (name or 0-based index)' })
     .option('pair-field', { type: 'string', describe: 'field/column of the second sentence of a pair (e.g. MNLI hypothesis)' })
@@ -19,7 +20,11 @@ export function builder(y: Argv) {
     .option('layers', { type: 'string', default: '-1', describe: "hidden states: 'all', or comma-separated indices (0 = embeddings, -1 = last)" })
     .option('max-length', { type: 'number', describe: 'tokens per sentence incl. special tokens (default 128, or fewer if the model has fewer positions); longer ones are truncated and counted' })
     .option('batch-size', { type: 'number', default: 32, describe: 'sentences per forward pass' })
-    .option('backend', { choices: ['tensorflow', 'wasm', 'cpu'] as const, describe: 'tfjs backend (default: tfjs-node if installed, else wasm, else cpu)' })
+    .option('backend', {
+      choices: ['auto', 'tfjs-node', 'wasm', 'js', 'tensorflow', 'cpu'] as const,
+      default: 'auto',
+      describe: 'encoder backend, named as in analyze: auto (tfjs-node if installed, else wasm, else js), tfjs-node, wasm, js (tfjs\'s plain-JS cpu backend); tensorflow and cpu are the old names',
+    })
     .option('threads', { type: 'number', describe: 'encoder threads (default: the cores for wasm/cpu, 1 for tfjs-node)' })
     .option('revision', { type: 'string', default: 'main', describe: 'hub revision (branch, tag or commit) for a model id' })
     .option('offline', { type: 'boolean', default: false, describe: 'never use the network: the model must be a folder or in the cache' })
@@ -28,12 +33,20 @@ export function builder(y: Argv) {
     .example('$0 extract --model roberta-base --input data.jsonl --field sentence --pooling cls,pooler,mean --layers all --out emb.npy', 'every pooling and layer');
 }
 
+/** `--backend` values (the names analyze uses, and the old ones) to the encoder's backends. */
+const EXTRACT_BACKENDS: Record<string, 'tensorflow' | 'wasm' | 'cpu' | undefined> = {
+  auto: undefined, 'tfjs-node': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', js: 'cpu', cpu: 'cpu',
+};
+
+/** The encoder's backend names as analyze names them. */
+const SHOWN_BACKEND: Record<string, string> = { tensorflow: 'tfjs-node', wasm: 'wasm', cpu: 'js' };
+
 function parseLayers(s: string): number[] | 'all' {
   if (s.trim() === 'all') return 'all';
   const parts = s.split(',').map((p) => p.trim());
   const nums = parts.map(Number);
   if (parts.some((p) => p === '') || nums.some((x) => !Number.isInteger(x))) {
-    throw new UsageError(`--layers takes 'all' or comma-separated whole numbers, got "${s}"`);
+    throw new UsageError(`--layers takes 'all' or comma-separated whole numbers, got ${quote(s)}`);
   }
   return nums;
 }
@@ -55,16 +68,16 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       layers: parseLayers(argv.layers),
       maxLength: argv.maxLength,
       batchSize: argv.batchSize,
-      backend: argv.backend,
+      backend: EXTRACT_BACKENDS[argv.backend],
       threads: argv.threads,
       hub: { revision: argv.revision, offline: argv.offline || undefined, onProgress: (file, done, total) => progress.update(`download ${file}`, done, total ?? done) },
       onWarning: warn,
-      onBackend: (b, threads) => { if (!argv.quiet) process.stderr.write(`backend: ${b}, ${threads} thread(s)\n`); },
+      onBackend: (b, threads) => { if (!argv.quiet) process.stderr.write(`backend: ${SHOWN_BACKEND[b] ?? b}, ${threads} thread(s)\n`); },
       onProgress: (done, total) => progress.update('extract', done, total),
     });
     progress.done();
     for (const o of meta.outputs) process.stdout.write(`${o.path}: ${o.pooling} (${o.shape.join(' x ')}) float32\n`);
-    process.stdout.write(`${meta.sentences} sentences, ${meta.truncated} truncated, backend ${meta.backend} x${meta.threads}, model ${meta.model}${meta.commit ? `@${meta.commit.slice(0, 10)}` : ''}\n`);
+    process.stdout.write(`${meta.sentences} sentences, ${meta.truncated} truncated, backend ${SHOWN_BACKEND[meta.backend] ?? meta.backend} x${meta.threads}, model ${meta.model}${meta.commit ? `@${meta.commit.slice(0, 10)}` : ''}\n`);
   } finally {
     progress.done();
   }

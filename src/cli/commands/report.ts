@@ -1,24 +1,27 @@
 import type { Argv } from 'yargs';
-import { checkAnalysis, inputLabels } from '../../index.js';
+import { checkAnalysis, checkMemory, estimateMemory, inputLabels, memoryBudget } from '../../index.js';
 import { UsageError } from '../errors.js';
+import { memoryOption } from '../options.js';
 import { readJsonFile } from '../read-json.js';
-import { defaultReportPath, saveReport } from '../report-file.js';
+import { defaultReportPath, prepareReportPath, saveReport } from '../report-file.js';
 
 export const command = 'report <analysis>';
 export const describe = 'HTML report of a saved analysis (isotropy analyze --json > a.json), without the data';
 
 export function builder(y: Argv) {
-  return y
+  return memoryOption(y
     .positional('analysis', { type: 'string', demandOption: true, describe: 'JSON written by isotropy analyze --json' })
     .option('out', { alias: 'o', type: 'string', describe: 'the HTML file to write (default: reports/<name>.html)' })
     .option('label', { type: 'string', array: true, describe: 'name of each input in the report, one per input, in order (default: as saved)' })
     .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'do not print the report path' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'do not print the report path' }))
     .example('$0 analyze emb.npy --json > a.json && $0 report a.json --out r.html', 'render later, elsewhere, without the .npy');
 }
 
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
   const path = argv.analysis as string;
+  const out = argv.out ?? defaultReportPath([path]);
+  await prepareReportPath(out, [path]);
   const json = await readJsonFile(path, 'the output of `isotropy analyze --json`');
   const analysis = checkAnalysis(json, path);
   if (!analysis.diagnostics) {
@@ -28,7 +31,10 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
     const labels = inputLabels(analysis.inputs.map((i) => i.path), argv.label as string[]);
     analysis.inputs.forEach((inp, i) => { inp.label = labels[i]; });
   }
-  const out = argv.out ?? defaultReportPath([path]);
+  const dims = Math.max(...analysis.inputs.map((i) => i.dims));
+  const views = Math.max(...analysis.inputs.map((_, k) => analysis.results.filter((r) => r.input === k).length));
+  checkMemory(estimateMemory({ kind: 'report', dims, rows: Infinity, transforms: new Array(views - 1).fill('none'), workers: 0, backend: 'js', diagnostics: true, secondPass: false }),
+    memoryBudget(argv.maxMemory), `${path}: rendering ${dims} dimensions`);
   await saveReport(analysis, out, { interactive: argv.interactive, protect: [path] });
   if (!argv.quiet) process.stdout.write(`report: ${out}\n`);
 }

@@ -48,11 +48,29 @@ export function colorByView(views: readonly ReportView[], extra: Json = {}): Jso
  */
 export function topLevel(body: Json, datasets?: Record<string, Json[]>): TopLevelSpec {
   // no $schema: the page then holds no web address at all, and vega-embed is told the mode
-  return {
+  return withoutLineSeparators({
     ...(datasets ? { datasets } : {}),
     ...body,
     config: CHART_CONFIG,
-  } as unknown as TopLevelSpec;
+  }) as unknown as TopLevelSpec;
+}
+
+/**
+ * The spec with U+2028 and U+2029 replaced by spaces in every string (labels, file names, data).
+ * Vega-Lite writes field values such as a `sort` order into Vega expressions as JSON literals;
+ * JSON quoting escapes everything else, but leaves these two raw, and Vega's expression parser
+ * reads them as line breaks inside a string ("Unexpected token ILLEGAL"). Drawn, they are blank
+ * anyway. Done here, for every chart, so that no user string can reach an expression unescaped.
+ */
+export function withoutLineSeparators<T>(value: T): T {
+  if (typeof value === 'string') return (/[\u2028\u2029]/.test(value) ? value.replace(/[\u2028\u2029]/g, ' ') : value) as T;
+  if (Array.isArray(value)) return value.map((v) => withoutLineSeparators(v)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = withoutLineSeparators(v);
+    return out as T;
+  }
+  return value;
 }
 
 /**
