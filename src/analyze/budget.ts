@@ -174,13 +174,13 @@ export function checkMemory(estimate: MemoryEstimate, budget: number, what: stri
   if (estimate.hardLimit) throw new ResourceError(`${what} cannot run here: ${estimate.hardLimit}; reduce the dimensions (e.g. a PCA or a random projection to fewer dims) first`);
   if (estimate.bytes <= budget) return;
   const hints: string[] = [];
-  if (shape && shape.transforms.length > 1) hints.push('fewer transforms');
+  if (shape && shape.transforms.length > 0) hints.push('fewer transforms');
   if (shape && shape.workers > 0) hints.push('fewer `threads`');
   if (shape?.diagnostics) hints.push('no report data (`diagnostics`)');
-  hints.push('a larger `maxMemory` if the machine has it');
+  hints.push('fewer dimensions (a PCA or a random projection first)', 'or a larger `maxMemory` if the machine has it');
   throw new ResourceError(
     `${what} needs about ${formatBytes(estimate.bytes)} of memory (${Math.ceil(estimate.matrices)} matrices of ${formatBytes(estimate.matrix)}), ` +
-    `more than the budget of ${formatBytes(budget)}; use ${hints.join(', ')}`,
+    `more than the budget of ${formatBytes(budget)} (\`maxMemory\`); use ${hints.join(', ')}`,
   );
 }
 

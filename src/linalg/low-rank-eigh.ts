@@ -39,7 +39,11 @@ export function eighLowRank(m: Float64Array, d: number, maxRank: number, opts: {
     big = Math.max(big, diag[i]);
   }
   const values = new Float64Array(d);
-  if (!(big > 0) || r === 0) return { values: Number.isFinite(big) ? values : values.fill(NaN), cols: 0 };
+  // as linalg's eigh: a non-finite entry makes every returned number NaN
+  let finite = 0;
+  for (let i = 0; i < d; i++) for (let j = i; j < d; j++) finite += m[i * d + j] * 0;
+  if (finite !== 0) return { values: values.fill(NaN), cols: 0 };
+  if (!(big > 0) || r === 0) return { values, cols: 0 };
   const tol = d * Number.EPSILON * big;
   // L column-major (column c at c * d): each step reads whole columns.
   const L = new Float64Array(d * r);
