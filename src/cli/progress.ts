@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
  * print nothing.
  */
 export class Progress {
-  private readonly start = Date.now();
+  private readonly start: number;
   private bar: cliProgress.SingleBar | null = null;
   private label = '';
   /** when the current phase (label) was first reported, and how far it was then */
@@ -19,18 +19,22 @@ export class Progress {
    * @param enabled  false for --quiet
    * @param delayMs  quiet period before the first report (default 1000)
    * @param unit     what is counted, e.g. 'rows' or 'sentences'
+   * @param clock    milliseconds now (tests pass their own, so that no assertion depends on timing)
    */
   constructor(
     private readonly enabled: boolean,
     private readonly stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr,
     private readonly delayMs = 1000,
     private readonly unit = 'rows',
-  ) {}
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.start = clock();
+  }
 
   /** Reports `done` of `total` units for the phase named by `label`. */
   update(label: string, done: number, total: number): void {
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.clock();
     if (now - this.start < this.delayMs) return;
     if (label !== this.label) {
       this.stopBar();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeTempDir } from '../io/helpers.ts';
-import { isotropy, isotropyIn, ROOT } from './run.ts';
+import { isotropy, isotropyIn, ROOT, withoutProgress } from './run.ts';
 
 const BASE = join(ROOT, 'fixtures/golden/base_f8.npy');
 const F4 = join(ROOT, 'fixtures/golden/base_f4.npy');
@@ -14,7 +14,7 @@ test.after(() => tmp.cleanup());
 function failsCleanly(r: { code: number | null; stdout: string; stderr: string }, re: RegExp): void {
   assert.is(r.code, 2, r.stderr);
   assert.match(r.stderr, re);
-  assert.is(r.stderr.trim().split('\n').length, 1, 'one line');
+  assert.is(withoutProgress(r.stderr).trim().split('\n').length, 1, 'one line');
   assert.not.match(r.stderr, /\n\s+at /);
 }
 

@@ -17,3 +17,11 @@ export function isotropyIn(cwd: string, ...args: string[]): Run {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ISOTROPY_DEBUG: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * stderr without the progress lines (`label: done/total rows (p%), t s...`), which appear only when
+ * a step takes over a second: on a busy machine any step may, so no test may depend on them.
+ */
+export function withoutProgress(stderr: string): string {
+  return stderr.split('\n').filter((l) => !/: \d+\/\d+ \w+ \(\d+%\), [\d.]+ s/.test(l)).join('\n');
+}

@@ -275,16 +275,14 @@ test('a file that shrinks after opening fails clearly', async () => {
   writeFileSync(p, new Uint8Array(0));
 });
 
-test('large C-order f4 file reads fast and exactly (fast path)', async () => {
+test('large C-order f4 file reads exactly (fast path)', async () => {
   const [n, d] = [4000, 256];
   const values = new Float64Array(n * d);
   for (let k = 0; k < values.length; k++) values[k] = Math.fround(Math.sin(k) * 10);
   const p = file(buildNpy({ descr: '<f4', shape: [n, d], values }));
-  const t0 = performance.now();
+  // no assertion on the time it takes: the tests run on busy machines (bench/ measures speed)
   const r = await readEmbeddings(p);
-  const ms = performance.now() - t0;
   check(r.data, values, 'big <f4');
-  assert.ok(ms < 2000, `took ${ms} ms`);
   check(await collect(await openNpy(p), { blockRows: 333 }), values, 'big <f4 blocks');
 });
 
