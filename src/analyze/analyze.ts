@@ -67,8 +67,11 @@ export interface AnalyzeOptions extends TransformParams {
  * I(W) and the average cosine of transformed rows); memory is O(d^2 + block) whatever n is.
  * Inputs are .npy paths or {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
  *
+ * Metrics undefined for the data are null with the reason in `nullReasons` (and a warning).
+ *
  * @throws NpyError for unreadable files, StatsError for unusable data (fewer than 2 rows, NaN
- *         without dropNonfinite), TransformError for bad transform names or parameters
+ *         without dropNonfinite), TransformError for bad transform names or parameters,
+ *         ResourceError (before any row is read) when an input needs more memory than `maxMemory`
  */
 export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const names = parseTransforms(opts.transforms ?? 'isobn');

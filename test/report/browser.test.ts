@@ -118,7 +118,7 @@ if (!available) {
   test('interactive report: every chart re-drawn by vega-embed from the inlined bundles, offline', async () => {
     const r = await open(files.interactive);
     const live = r.page.locator('[data-rendered="vega-embed"]');
-    for (let t = Date.now(); (await live.count()) < CHARTS.length && Date.now() - t < 15_000;) await r.page.waitForTimeout(100);
+    for (let t = Date.now(); (await live.count()) < CHARTS.length && Date.now() - t < 60_000;) await r.page.waitForTimeout(100);
     const found = await charts(r.page);
     assert.equal(found.map((c) => c.id), CHARTS);
     for (const c of found) {
