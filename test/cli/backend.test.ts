@@ -44,8 +44,8 @@ test('a backend that cannot run here: exit 2 naming why and what can', async () 
 
 test('unknown backend, bad thread count: exit 2', () => {
   failsCleanly(isotropy('analyze', file, '--backend', 'gpu'), /^isotropy: unknown backend "gpu": use auto, native, wasm, tfjs-node, js$/);
-  failsCleanly(isotropy('analyze', file, '--threads', '0'), /^isotropy: threads must be a positive integer, got 0$/);
-  failsCleanly(isotropy('analyze', file, '--threads', '1.5'), /^isotropy: threads must be a positive integer, got 1\.5$/);
+  failsCleanly(isotropy('analyze', file, '--threads', '0'), /^isotropy: --threads must be a positive integer, got 0$/);
+  failsCleanly(isotropy('analyze', file, '--threads', '1.5'), /^isotropy: --threads must be a positive integer, got 1\.5$/);
 });
 
 test.run();

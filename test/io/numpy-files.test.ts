@@ -73,7 +73,7 @@ test('numpy files that must be refused', async () => {
   await rejects(openNpy(p('np_object.npy')), `${p('np_object.npy')}: `, 'object arrays need pickle; isotropy never unpickles');
   await rejects(openNpy(p('np_structured.npy')), `${p('np_structured.npy')}: `, 'structured arrays are not supported');
   await rejects(openNpy(p('np_bool.npy')), `${p('np_bool.npy')}: `, '"|b1"', 'bool');
-  await rejects(openNpy(p('np_complex.npy')), `${p('np_complex.npy')}: `, "'<c8'", 'complex');
+  await rejects(openNpy(p('np_complex.npy')), `${p('np_complex.npy')}: `, '"<c8"', 'complex');
   await rejects(openNpy(p('np_archive.npz')), `${p('np_archive.npz')}: `, "extract the array with np.load(f)['name'] and np.save it");
   await rejects(openNpy(p('np_pickle.pkl')), `${p('np_pickle.pkl')}: `, 'not a .npy file', 'pickle');
 });
