@@ -6,13 +6,13 @@ import {
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
 import { withEighSolver } from '../linalg/index.js';
-import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
+import { diagnosticViews, viewDiagnostics, type DiagnosticView } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
 import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from './sample.js';
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
-import { secondPass } from './second-pass.js';
+import { secondPass, type PassView, type SecondPassResult } from './second-pass.js';
 import { toolInfo } from './tool.js';
 
 /** Where a long analysis is; passes are 1 (statistics) and 2 (I(W) and transformed cosines). */
@@ -136,13 +136,8 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
   const views = diagnosticViews(analysed);
 
   if (!opts.onePass) {
-    // The first pass has the raw rows' average cosine; the transformed views need theirs.
-    const passViews = views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
-    const second = await secondPass(source, passViews, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
-    analysed.results.forEach((r, k) => {
-      r.partitionIsotropy = second[k].partitionIsotropy;
-      if (k > 0) r.avgCosine = second[k].avgCosine;
-    });
+    const second = await secondPass(source, passViews(views), { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
+    applySecondPass(analysed.results, second);
   }
 
   let diagnostics: ViewDiagnostics[] | null = null;
@@ -151,8 +146,7 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     const seed = opts.sampleSeed ?? 0;
     const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
     const rows = want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null;
-    diagnostics = viewDiagnostics(index, views, rows && rows.rows > 0 ? { ...rows, dims: source.dims } : null);
-    sample = { input: index, rows: rows?.rows ?? 0, seed };
+    ({ diagnostics, sample } = sampledDiagnostics(index, views, rows, source.dims, seed));
   }
 
   const info: InputInfo = {
@@ -167,6 +161,37 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
   };
   analysed.results.forEach((r) => { r.input = index; });
   return { info, results: analysed.results, diagnostics, sample };
+}
+
+/**
+ * The views the second pass reads: every result's map and moments, with the average cosine for
+ * the transformed ones (the first pass has the raw rows').
+ */
+export function passViews(views: readonly DiagnosticView[]): PassView[] {
+  return views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
+}
+
+/** Puts the second pass's I(W) of every view, and the transformed views' average cosines, into `results`. */
+export function applySecondPass(results: TransformResult[], second: readonly SecondPassResult[]): void {
+  results.forEach((r, k) => {
+    r.partitionIsotropy = second[k].partitionIsotropy;
+    if (k > 0) r.avgCosine = second[k].avgCosine;
+  });
+}
+
+/**
+ * The report's arrays of one input's views and the PCA sample's record, from the sampled rows
+ * (`null` or none: no scatter).
+ */
+export function sampledDiagnostics(
+  index: number,
+  views: readonly DiagnosticView[],
+  rows: { data: Float64Array; rows: number } | null,
+  dims: number,
+  seed: number,
+): { diagnostics: ViewDiagnostics[]; sample: SampleInfo } {
+  const diagnostics = viewDiagnostics(index, views, rows && rows.rows > 0 ? { ...rows, dims } : null);
+  return { diagnostics, sample: { input: index, rows: rows?.rows ?? 0, seed } };
 }
 
 /**

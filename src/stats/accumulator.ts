@@ -1,14 +1,34 @@
 import { addGramUpper, symmetrizeUpper } from '../linalg/index.js';
-import { base64ToF64, f64ToBase64 } from './base64.js';
+import { f64ToBase64 } from './base64.js';
 import { StatsError } from './errors.js';
 import { finiteRows, type FiniteRows } from './finite.js';
+import { STATS_SCHEMA, checkStatsJSON } from './stats-json.js';
 
-/** Where the rows of an accumulator came from; carried through JSON and merges for provenance. */
+/**
+ * Where the rows of an accumulator came from: one entry per shard, carried through JSON and
+ * merges. Besides provenance it is the shard's identity: the same shard given twice, or two
+ * shards that share rows, are refused by `merge` instead of being counted twice.
+ */
 export interface StatsSource {
+  /** the path as given to `isotropy stats` */
   path: string;
+  /** rows of the file (of its layer, for (n, L, d) files) */
   rows: number;
   dtype?: string;
   layer?: number | null;
+  /** absolute path of the file when the shard was made: what makes two shards the same file */
+  resolved?: string;
+  /** rows `[start, end)` of the file in this shard (absent: all rows) */
+  range?: [number, number];
+  /** `--shard i/N`: this shard is part i (0-based) of N */
+  part?: [number, number];
+  /** rows of this shard used (finite) and dropped for NaN/Inf */
+  count?: number;
+  nonfiniteRows?: number;
+  /** sha256 (hex) of the shard's statistics (`statsDigest`) */
+  stats?: string;
+  /** the shard's id: a digest of its file, range and statistics (32 hex digits) */
+  id?: string;
 }
 
 /** The versioned JSON form of a {@link StatsAccumulator} (`isotropy stats --save`). */
@@ -31,7 +51,7 @@ export interface StatsJSON {
 /** A co-moment kernel: `out[i][j] += sum_r x[r][i] x[r][j]` for i <= j (linalg's addGramUpper or a backend's). */
 export type GramKernel = (x: Float64Array, rows: number, dims: number, out: Float64Array) => void;
 
-export const STATS_SCHEMA = 'isotropy.stats/v1';
+export { STATS_SCHEMA };
 
 /**
  * One-pass sufficient statistics of a set of d-dimensional rows.
@@ -225,35 +245,32 @@ export class StatsAccumulator {
     };
   }
 
-  /** Rebuilds an accumulator from {@link toJSON}'s output; throws {@link StatsError} on a foreign or damaged object. */
+  /**
+   * Rebuilds an accumulator from {@link toJSON}'s output, after checking every field
+   * (`checkStatsJSON`: schema, finiteness, consistency, sources).
+   * @throws StatsError on a foreign, damaged or inconsistent object, naming the field
+   */
   static fromJSON(json: unknown): StatsAccumulator {
-    const o = json as Partial<StatsJSON> | null;
-    if (!o || typeof o !== 'object' || o.schema !== STATS_SCHEMA) {
-      const found = o && typeof o === 'object' && 'schema' in o ? ` (schema ${JSON.stringify(o.schema)})` : '';
-      throw new StatsError(`not an isotropy statistics file${found}: expected schema "${STATS_SCHEMA}", made by \`isotropy stats --save\``);
-    }
-    const d = o.dims;
-    const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-    if (!isCount(d) || d === 0 || !isCount(o.count) || !isCount(o.nonfiniteRows) || !isCount(o.zeroRows)) {
-      throw new StatsError('damaged statistics file: dims, count, nonfiniteRows and zeroRows must be non-negative integers');
-    }
-    const acc = new StatsAccumulator(d);
+    let c;
     try {
-      acc.mean.set(base64ToF64(String(o.mean), d, 'mean'));
-      acc.unitSum.set(base64ToF64(String(o.unitSum), d, 'unitSum'));
-      acc.min.set(base64ToF64(String(o.min), d, 'min'));
-      acc.max.set(base64ToF64(String(o.max), d, 'max'));
-      const packed = base64ToF64(String(o.comoment), (d * (d + 1)) / 2, 'comoment');
-      let k = 0;
-      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) acc.comoment[i * d + j] = packed[k++];
+      c = checkStatsJSON(json);
     } catch (e) {
-      throw new StatsError(`damaged statistics file: ${(e as Error).message}`);
+      if (e instanceof StatsError && !e.message.startsWith('not an isotropy')) throw new StatsError(`damaged statistics file: ${e.message}`);
+      throw e;
     }
-    acc.count = o.count;
-    acc.nonfiniteRows = o.nonfiniteRows;
-    acc.zeroRows = o.zeroRows;
-    acc.seen = o.count + o.nonfiniteRows;
-    acc.sources = Array.isArray(o.sources) ? o.sources : [];
+    const d = c.dims;
+    const acc = new StatsAccumulator(d);
+    acc.mean.set(c.mean);
+    acc.unitSum.set(c.unitSum);
+    acc.min.set(c.min);
+    acc.max.set(c.max);
+    let k = 0;
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) acc.comoment[i * d + j] = c.comoment[k++];
+    acc.count = c.count;
+    acc.nonfiniteRows = c.nonfiniteRows;
+    acc.zeroRows = c.zeroRows;
+    acc.seen = c.count + c.nonfiniteRows;
+    acc.sources = c.sources;
     return acc;
   }
 }

@@ -63,6 +63,23 @@ export class RunningIsoBN {
     }
   }
 
+  /** Rows waiting in the batch being filled (fewer than batchSize), a copy: `pendingRows x dims`. */
+  pendingRows(): { data: Float64Array; rows: number } {
+    return { data: this.buf.slice(0, this.filled * this.dims), rows: this.filled };
+  }
+
+  /**
+   * Starts a fresh estimator from saved running estimates (upper triangle of `cov` used) after
+   * `batches` batches, as if it had seen them: how the estimates of shards replayed one after
+   * the other are put together (analyze/shard-running.ts).
+   */
+  restore(state: { cov: Float64Array; std: Float64Array; batches: number }): void {
+    if (this.batches || this.filled || this.finished) throw new TransformError('restore() is for a fresh estimator');
+    this.cov.set(state.cov);
+    this.std.set(state.std);
+    this.batches = state.batches;
+  }
+
   /** Flushes the last, shorter batch and returns the final running estimates. */
   finish(): { cov: Float64Array; std: Float64Array } {
     if (!this.finished) {
