@@ -3,7 +3,8 @@
  * result (nulls must match), relative to the second one. Values that are rounding noise around
  * zero (the eigenvalues a projection removed, the mean after centring, the spread of standardized
  * stds) are compared on the scale they derive from: a floor of 1e-3 of that scale (the largest
- * eigenvalue, the total spread, the mean std, 1 for dimensionless metrics) under |reference|.
+ * eigenvalue, the total spread, the mean std, 1 for dimensionless metrics) under |reference|;
+ * the condition number l_max / l_min through its inverse, like the eigenvalues it comes from.
  *
  * Used by the sharded-analysis tests and scripts/slurm-test.sh:
  *   node --import tsx scripts/compare-analyses.ts merged.json whole.json [tolerance, default 1e-10]
@@ -26,13 +27,15 @@ export function compareAnalyses(got: any, want: any): { rel: number; where: stri
       if (path.startsWith('spectrum.eigenvalues')) return 1e-3 * eig0;
       if (path === 'meanNorm') return 1e-3 * spread;
       if (/^std\.(mean|std|min|max)$/.test(path)) return 1e-3 * Math.abs(w.std.mean);
-      if (/^(scale|params)/.test(path) || path === 'spectrum.effectiveRank' || path === 'spectrum.condition') return 1e-300;
+      if (/^(scale|params)/.test(path) || path === 'spectrum.effectiveRank') return 1e-300;
       return 1e-3;
     };
     const walk = (a: Json | undefined, b: Json, path: string) => {
       if (b === null || typeof b !== 'object') {
         if (typeof b === 'number') {
           if (typeof a !== 'number') return note(Infinity, `${w.transform} ${path}: ${a} vs ${b}`);
+          // l_max / l_min is as exact as l_min is against l_max: compare l_min / l_max like the eigenvalues.
+          if (path === 'spectrum.condition') return note(Math.abs(1 / a - 1 / b) / Math.max(1 / b, 1e-3), `${w.transform} ${path}: ${a} vs ${b}`);
           return note(Math.abs(a - b) / Math.max(Math.abs(b), floorOf(path)), `${w.transform} ${path}: ${a} vs ${b}`);
         }
         if (a !== b) note(Infinity, `${w.transform} ${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);

@@ -66,7 +66,7 @@ export interface OrderedSource extends StatsSource {
   id: string;
   /** index of the merge input that holds it */
   input: number;
-  /** index of the row `range[0]` in the concatenation of all files (files in order of first appearance) */
+  /** index of the row `range[0]` in the concatenation of all files (files in order of first appearance; complete sets) */
   offset: number;
 }
 
@@ -76,14 +76,19 @@ export interface OrderedSource extends StatsSource {
  *
  * Refuses: the same shard twice (same id: file, range and statistics), two shards with identical
  * statistics, two shards whose row ranges overlap, a file whose rows are not all covered (a
- * missing `--shard` part), and one path with two different row counts (the file changed between
- * shards). Shards made before shards had ids get one from their file, range and statistics.
+ * missing `--shard` part; unless `allowMissing`, for merging some shards now and the rest later),
+ * and one path with two different row counts (the file changed between shards). Shards made
+ * before shards had ids get one from their file, range and statistics.
  *
  * @returns the inputs in canonical order (`order`, indices into `inputs`), every shard in that
- *          order with its global row offset, and the total rows of all files
+ *          order with its row offset (files in order of first appearance, each file's shards
+ *          after the covered rows of the files before), the rows covered, and what is missing
  * @throws StatsError naming the inputs involved
  */
-export function orderShards(inputs: readonly ShardInput[]): { order: number[]; sources: OrderedSource[]; rows: number } {
+export function orderShards(
+  inputs: readonly ShardInput[],
+  opts: { allowMissing?: boolean } = {},
+): { order: number[]; sources: OrderedSource[]; rows: number; missing: string | null } {
   const files = new Map<string, { first: number; rows: number; label: string; ranges: Array<{ r: [number, number]; label: string }> }>();
   const ids = new Map<string, string>();
   const digests = new Map<string, string>();
@@ -121,6 +126,7 @@ export function orderShards(inputs: readonly ShardInput[]): { order: number[]; s
     }
   });
   let rows = 0;
+  const gaps: string[] = [];
   const fileOffset = new Map<string, number>();
   for (const [key, f] of [...files].sort((a, b) => a[1].first - b[1].first)) {
     const covered = f.ranges.reduce((s, o) => s + o.r[1] - o.r[0], 0);
@@ -130,17 +136,19 @@ export function orderShards(inputs: readonly ShardInput[]): { order: number[]; s
       const missing = n !== undefined && parts.every((p) => p[1] === n)
         ? `; missing part(s) ${Array.from({ length: n }, (_, i) => i).filter((i) => !parts.some((p) => p[0] === i)).map((i) => `${i}/${n}`).join(', ')}`
         : '';
-      throw new StatsError(`${quote(all.find((s) => s.file === key)!.path)}: the shards hold ${covered} of its ${f.rows} rows${missing}: give every shard of the file (or make them all with the same --shard i/N count)`);
+      gaps.push(`${quote(all.find((s) => s.file === key)!.path)}: the shards hold ${covered} of its ${f.rows} rows${missing}`);
     }
     fileOffset.set(key, rows);
-    rows += f.rows;
+    rows += covered;
   }
   const sources: OrderedSource[] = all
     .map(({ file, ...s }) => ({ ...s, offset: fileOffset.get(file)! + sourceRange(s)[0] }))
     .sort((a, b) => a.offset - b.offset);
   const order: number[] = [];
   for (const s of sources) if (!order.includes(s.input)) order.push(s.input);
-  return { order, sources, rows };
+  const missing = gaps.length ? `${gaps.join('; ')}: give every shard of the file (or make them all with the same --shard i/N count)` : null;
+  if (missing && !opts.allowMissing) throw new StatsError(missing);
+  return { order, sources, rows, missing };
 }
 
 /** `file.npy rows 0-100 (part 0/4)` for messages. */

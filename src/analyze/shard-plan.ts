@@ -46,7 +46,7 @@ export interface ShardPlan {
 }
 
 /** Options of {@link planShards}: those of a merge, and the report's sample. */
-export interface PlanOptions extends MergeOptions {
+export interface PlanOptions extends Omit<MergeOptions, 'allowMissing'> {
   /** compute the report's arrays (PCA sample included) in the second round; default true */
   diagnostics?: boolean;
   /** rows in the PCA sample, 0 to 5000; default 1000 */

@@ -139,21 +139,29 @@ export interface MergedShards {
 
 /**
  * Merges shards (`labels`: their file names, for messages) after checking that they hold every
- * row of their files exactly once ({@link orderShards}). isobn-running's states are composed in
+ * row of their files exactly once ({@link orderShards}; `allowMissing`: some rows may be missing,
+ * said through `onWarning`, to merge some shards now and the others later). isobn-running's states are composed in
  * the canonical order when every shard has one (`needRunning` true: refused otherwise).
  *
  * @throws StatsError for shards of different dimensions, duplicated or overlapping shards, missing
  *         parts, or isobn-running states that cannot be composed
  */
-export function mergeShards(shards: readonly Shard[], labels: readonly string[], needRunning = false): MergedShards {
+export function mergeShards(
+  shards: readonly Shard[],
+  labels: readonly string[],
+  needRunning = false,
+  opts: { allowMissing?: boolean; onWarning?: (m: string) => void } = {},
+): MergedShards {
   if (shards.length === 0) throw new StatsError('no shards to merge');
   const dims = new Set(shards.map((s) => s.acc.dims));
   if (dims.size > 1) {
     throw new StatsError(`shards have different dimensions (${shards.map((s, i) => `${labels[i]}: ${s.acc.dims}`).join(', ')}): merge only shards of one embedding`);
   }
-  const { order, sources, rows } = orderShards(shards.map((s, i) => ({
+  const { order, sources, rows, missing } = orderShards(shards.map((s, i) => ({
     label: labels[i], count: s.acc.count, digest: statsDigest(s.acc.toJSON()), sources: s.acc.sources,
-  })));
+  })), opts);
+  if (missing && needRunning) throw new StatsError(`isobn-running replays all the rows in order: ${missing}`);
+  if (missing) opts.onWarning?.(`only some rows are merged: ${missing}`);
   const acc = new StatsAccumulator(shards[0].acc.dims);
   for (const k of order) acc.merge(shards[k].acc);
   // The merged sources carry their ids, so merging merged statistics again still finds duplicates.
@@ -202,6 +210,8 @@ export function mergedInputInfo(m: Pick<MergedShards, 'acc' | 'sources' | 'rows'
 export interface MergeOptions extends TransformParams {
   transforms?: string | readonly string[];
   backend?: string;
+  /** merge although some rows of the files are in no shard (a warning says which); default false */
+  allowMissing?: boolean;
   onWarning?: (m: string) => void;
 }
 
@@ -219,7 +229,7 @@ export async function analyzeShards(
 ): Promise<Analysis> {
   const names = parseTransforms(opts.transforms ?? 'isobn');
   const list = shards.map((s) => (s instanceof StatsAccumulator ? { acc: s, running: null } : s));
-  const merged = mergeShards(list, labels, names.includes('isobn-running'));
+  const merged = mergeShards(list, labels, names.includes('isobn-running'), opts);
   return withReducer(opts.backend, merged, () => {
     const ordered = merged.running ? new Map([['isobn-running' as const, restoreRunning(merged.running, merged.acc.dims, opts)]]) : undefined;
     const analysed = analyzeAccumulator(merged.acc, names, opts, { label: merged.label, ordered });

@@ -139,7 +139,7 @@ test('merge refuses what it cannot do, in one line', () => {
   assert.is(s.code, 0);
   const run = isotropy('merge', join(tmp.dir, 'b.stats.json'), '--transform', 'isobn-running');
   assert.is(run.code, 2);
-  assert.match(run.stderr, /isobn-running needs the rows in their original order/);
+  assert.match(run.stderr, /holds no isobn-running state: make every shard with isotropy stats --transform isobn-running/);
 });
 
 test('--help and --version work', () => {

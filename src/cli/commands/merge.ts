@@ -24,6 +24,7 @@ export function builder(y: Argv) {
     .option('interactive', { type: 'boolean', default: false, describe: 'inline vega in the report (tooltips, zoom; still offline)', group: 'Report:' })
     .option('sample-rows', { type: 'number', describe: 'rows in the report\'s PCA sample, read in round 2, 0 to 5000 (default 1000)', group: 'Report:' })
     .option('save', { type: 'string', describe: 'also write the merged statistics to this file (they merge again later)' })
+    .option('allow-missing', { type: 'boolean', default: false, describe: 'one round: merge although some rows of a file are in no shard given (to --save now, merge the rest later)' })
     .option('backend', { type: 'string', default: 'auto', describe: 'kernels whose eigensolver the merge uses: auto (native > wasm > js), native, wasm, js' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings on stderr' }), { defaults: false })
     .example('$0 merge s_*.json --json', 'one round: every metric but I(W) and the transformed avgCosine')
@@ -74,8 +75,9 @@ export async function handler(argv: Argvs): Promise<void> {
     result = await analyzePlan(plan, partials, files, { backend: argv.backend, onWarning: warn });
   } else {
     const shards = jsons.map((j, k) => named(files[k], () => shardFromJSON(j)));
-    const opts = { ...transformParams(argv), transforms: argv.transform ?? 'isobn', backend: argv.backend, onWarning: warn };
-    if (argv.save) await saveMerged(argv.save, shards, files, parseTransforms(opts.transforms).includes('isobn-running'), protect, warn);
+    const opts = { ...transformParams(argv), transforms: argv.transform ?? 'isobn', backend: argv.backend, onWarning: warn, allowMissing: argv.allowMissing };
+    if (argv.plan && argv.allowMissing) throw new UsageError('--allow-missing is for one-round merges: a plan needs every shard');
+    if (argv.save) await saveMerged(argv.save, shards, files, parseTransforms(opts.transforms).includes('isobn-running'), argv.allowMissing, protect, warn);
     if (argv.plan) {
       const { plan, analysis } = await planShards(shards, files, { ...opts, sampleRows: argv.sampleRows });
       await writeFileAtomic(argv.plan, `${JSON.stringify(planToJSON(plan))}\n`, { protect });
@@ -95,15 +97,15 @@ export async function handler(argv: Argvs): Promise<void> {
  * The merged statistics, with isobn-running's composed state when every shard has one (an error
  * composing it is one only when isobn-running was asked for).
  */
-async function saveMerged(path: string, shards: Shard[], files: string[], needRunning: boolean, protect: string[], warn: (m: string) => void): Promise<void> {
+async function saveMerged(path: string, shards: Shard[], files: string[], needRunning: boolean, allowMissing: boolean, protect: string[], warn: (m: string) => void): Promise<void> {
   const haveRunning = shards.every((s) => s.running);
   let merged;
   try {
-    merged = mergeShards(shards, files, needRunning || haveRunning);
+    merged = mergeShards(shards, files, needRunning || haveRunning, { allowMissing });
   } catch (e) {
     if (needRunning || !haveRunning) throw e;
     warn(`--save: the isobn-running states are left out: ${(e as Error).message}`);
-    merged = mergeShards(shards, files, false);
+    merged = mergeShards(shards, files, false, { allowMissing });
   }
   await writeFileAtomic(path, `${JSON.stringify(shardToJSON(merged))}\n`, { protect });
 }
