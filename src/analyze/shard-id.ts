@@ -55,9 +55,11 @@ export interface ShardInput {
   label: string;
   /** count of usable rows */
   count: number;
+  /** rows it holds, dropped ones included (count + nonfiniteRows) */
+  rows: number;
   /** its statistics' digest */
   digest: string;
-  /** the shards it holds; empty for statistics without provenance */
+  /** the shards it holds; empty for statistics without provenance (they count as rows of their own) */
   sources: readonly StatsSource[];
 }
 
@@ -94,22 +96,22 @@ export function orderShards(
   const digests = new Map<string, string>();
   const all: Array<Omit<OrderedSource, 'offset'> & { file: string }> = [];
   inputs.forEach((inp, k) => {
-    if (inp.sources.length === 0) {
-      throw new StatsError(`${inp.label}: the statistics do not say which rows they hold (no sources): make shards with isotropy stats`);
-    }
     if (inp.count > 0) {
       const seen = digests.get(inp.digest);
       if (seen !== undefined) throw new StatsError(`${seen} and ${inp.label} hold identical statistics: the same rows given twice; give each shard once`);
       digests.set(inp.digest, inp.label);
     }
-    for (const s of inp.sources) {
-      const id = s.id ?? shardId(s, s.stats ?? (inp.sources.length === 1 ? inp.digest : ''));
+    // Statistics without provenance (built with the API) stand for rows of their own.
+    const own = inp.sources.length === 0;
+    const list: readonly StatsSource[] = own ? [{ path: inp.label, rows: inp.rows }] : inp.sources;
+    for (const s of list) {
+      const id = s.id ?? shardId(s, s.stats ?? (list.length === 1 ? inp.digest : ''));
       const dup = ids.get(id);
       if (dup !== undefined) {
         throw new StatsError(`${dup === inp.label ? `${inp.label} holds` : `${dup} and ${inp.label} hold`} the same shard (${describe(s)}, id ${id}) twice: give each shard once`);
       }
       ids.set(id, inp.label);
-      const file = fileKey(s);
+      const file = own ? `own:${k}` : fileKey(s);
       let f = files.get(file);
       if (!f) files.set(file, (f = { first: files.size, rows: s.rows, label: inp.label, ranges: [] }));
       if (f.rows !== s.rows) {

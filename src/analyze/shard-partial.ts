@@ -103,6 +103,7 @@ export interface PartialJSON {
   sample: { rows: number; data: string } | null;
 }
 
+/** A partial's JSON, as `isotropy stats --plan` writes it (every float64 exact). */
 export function partialToJSON(p: ShardPartial): PartialJSON {
   return {
     schema: PARTIAL_SCHEMA,

@@ -66,7 +66,9 @@ export async function planShards(shards: readonly Shard[], labels: readonly stri
     throw new StatsError(`sampleRows must be a whole number from 0 to ${MAX_SAMPLE_ROWS}, got ${sampleRows}`);
   }
   const old = shards.findIndex((s) => s.acc.sources.some((src) => src.count === undefined || src.stats === undefined));
-  if (old >= 0) throw new StatsError(`${labels[old]} was made by an older isotropy, without the shard's counts: run isotropy stats on it again for a two-round analysis`);
+  if (old >= 0 || shards.some((s) => !s.acc.sources.length)) {
+    throw new StatsError(`${labels[old >= 0 ? old : shards.findIndex((s) => !s.acc.sources.length)]} has no shard identity (made by an older isotropy, or by the API without sources): run isotropy stats on its file for a two-round analysis`);
+  }
   const merged = mergeShards(shards, labels, names.includes('isobn-running'));
   const params = definedParams(opts);
   return withReducer(opts.backend, merged, async (runner) => {
@@ -146,6 +148,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** A plan's JSON, as `isotropy merge --plan` writes it (every float64 exact, with its id). */
 export function planToJSON(plan: ShardPlan): PlanJSON {
   return { schema: PLAN_SCHEMA, id: plan.id, ...planBody(plan) };
 }
@@ -198,7 +201,7 @@ function readPlan(o: Record<string, unknown>): ShardPlan {
   sources.forEach((s, k) => {
     if (s.id === undefined || s.count === undefined || s.stats === undefined) throw new StatsError(`stats.sources[${k}] lacks its id, counts or digest`);
   });
-  const ordered = orderShards(sources.map((s) => ({ label: describe(s), count: s.count!, digest: s.stats!, sources: [s] })));
+  const ordered = orderShards(sources.map((s) => ({ label: describe(s), count: s.count!, rows: s.count! + s.nonfiniteRows!, digest: s.stats!, sources: [s] })));
   if (ordered.rows !== rows) throw new StatsError(`rows (${rows}) differs from the shards' files (${ordered.rows})`);
   const shards = ordered.sources.map((s) => ({ ...s, input: 0 }));
 

@@ -96,6 +96,7 @@ export function restoreRunning(state: RunningState, dims: number, params: Transf
   return est;
 }
 
+/** The JSON form of a {@link RunningState} (float64 arrays as base64, exact). */
 export function runningToJSON(s: RunningState): RunningJSON {
   return {
     batchSize: s.batchSize, momentum: s.momentum, batches: s.batches,

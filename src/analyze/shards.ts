@@ -102,6 +102,7 @@ export async function collectStats(input: string | EmbeddingSource, opts: ShardO
   return (await computeShard(input, opts)).acc;
 }
 
+/** A shard's JSON, as `isotropy stats --out` writes it (every float64 exact). */
 export function shardToJSON(s: Shard): ShardJSON {
   return { ...s.acc.toJSON(), ...(s.running ? { running: runningToJSON(s.running) } : {}) };
 }
@@ -158,7 +159,7 @@ export function mergeShards(
     throw new StatsError(`shards have different dimensions (${shards.map((s, i) => `${labels[i]}: ${s.acc.dims}`).join(', ')}): merge only shards of one embedding`);
   }
   const { order, sources, rows, missing } = orderShards(shards.map((s, i) => ({
-    label: labels[i], count: s.acc.count, digest: statsDigest(s.acc.toJSON()), sources: s.acc.sources,
+    label: labels[i], count: s.acc.count, rows: s.acc.count + s.acc.nonfiniteRows, digest: statsDigest(s.acc.toJSON()), sources: s.acc.sources,
   })), opts);
   if (missing && needRunning) throw new StatsError(`isobn-running replays all the rows in order: ${missing}`);
   if (missing) opts.onWarning?.(`only some rows are merged: ${missing}`);

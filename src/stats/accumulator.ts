@@ -186,6 +186,13 @@ export class StatsAccumulator {
     const d = this.dims;
     const na = this.count;
     const n = na + nb;
+    if (na === 0) {
+      // Into an empty accumulator: a copy, bit for bit (mean + delta nb / n need not give meanB back).
+      this.mean.set(meanB);
+      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) this.comoment[i * d + j] += comomentB[i * d + j];
+      this.count = n;
+      return;
+    }
     const delta = new Float64Array(d);
     for (let c = 0; c < d; c++) delta[c] = meanB[c] - this.mean[c];
     const f = (na * nb) / n;

@@ -54,7 +54,7 @@ async function round2(pieces: Piece[], plan: ShardPlan, backend = 'js'): Promise
 
 /** Both rounds and both reduces, every object through JSON. */
 async function twoRounds(pieces: Piece[], opts: { transforms: string; dropNonfinite?: boolean; batchSize?: number; backend?: string }): Promise<Analysis> {
-  const labels = pieces.map((p, k) => `s_${k}.json`);
+  const labels = pieces.map((_, k) => `s_${k}.json`);
   const shards = await round1(pieces, opts);
   const { plan } = await planShards(shards, labels, { transforms: opts.transforms, batchSize: opts.batchSize, backend: opts.backend ?? 'js' });
   const back = planFromJSON(wire(planToJSON(plan)));
@@ -145,7 +145,7 @@ test('isobn-running is refused when shards end inside a batch, or lack its state
   await rejects(analyzeShards(shards, ['a.json', 'b.json'], { transforms: 'isobn-running', ...js }), 'a.json ends inside a batch (1 of 16 rows)');
   const plain = await round1(parts.map((p) => ({ file: p })));
   await rejects(analyzeShards(plain, ['a.json', 'b.json'], { transforms: 'isobn-running' }), 'a.json holds no isobn-running state: make every shard with isotropy stats --transform isobn-running');
-  const aligned = await round1([32, 40].map((n, k) => ({ file: parts[k] })).slice(1), { transforms: 'isobn-running' });
+  const aligned = await round1([{ file: parts[1] }], { transforms: 'isobn-running' });
   await rejects(analyzeShards(aligned, ['b.json'], { transforms: 'isobn-running', batchSize: 32 }), 'replayed with --batch-size 16, not 32');
 });
 
@@ -225,6 +225,26 @@ test('parts: i/N is checked; N larger than the rows gives empty parts that still
   const a = await analyzeShards(shards, pieces.map((_, k) => `s${k}`), { transforms: 'isobn', ...js });
   assert.is(a.inputs[0].rows, 3);
   writeFileSync(join(tmp.dir, 'unused'), '');
+});
+
+test('statistics built with the API (no sources) merge as rows of their own; the same ones twice are refused', async () => {
+  const { StatsAccumulator } = await import('../../src/stats/accumulator.ts');
+  const a = new StatsAccumulator(D), b = new StatsAccumulator(D);
+  a.push(anisotropic(30, D, 16), 30);
+  b.push(anisotropic(40, D, 17), 40);
+  const m = mergeShards([{ acc: a, running: null }, { acc: b, running: null }], ['a', 'b']);
+  assert.is(m.acc.count, 70);
+  assert.ok(StatsAccumulator.fromJSON(wire(m.acc.toJSON())));
+  assert.throws(() => mergeShards([{ acc: a, running: null }, { acc: a, running: null }], ['a', 'a2']), /a and a2 hold identical statistics/);
+  await rejects(planShards([{ acc: a, running: null }], ['a']), 'a has no shard identity');
+});
+
+test('statistics merged from one shard are that shard bit for bit, and load again', async () => {
+  const f = await file('single.npy', 77, 15);
+  const [one] = await round1([{ file: f }]);
+  const m = mergeShards([one], ['one']);
+  assert.equal(m.acc.toJSON(), one.acc.toJSON());
+  assert.ok(shardFromJSON(wire(shardToJSON(m))));
 });
 
 test.run();
