@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { quote } from '../io/index.js';
 import { StatsError, type StatsSource } from '../stats/index.js';
 import type { RowRange } from './first-pass.js';
@@ -33,9 +34,35 @@ export function shardRange(rows: number, part: ShardPart, align = 1): RowRange {
   return { start: at(part.index), end: at(part.index + 1) };
 }
 
+/** Bytes at the start of a file that, with its size, tell files apart ({@link fileFingerprint}). */
+const FINGERPRINT_BYTES = 64 * 1024;
+
+/**
+ * What identifies a file whatever its path: 32 hex digits of sha256 over its size and its first
+ * 64 KiB (the header and the first rows). The parts of one file share it wherever they are read,
+ * and a file moved between the rounds (a node's scratch disk) keeps it, while different files
+ * that sit at the same path on different machines differ.
+ */
+export async function fileFingerprint(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(Math.min(size, FINGERPRINT_BYTES));
+    let got = 0;
+    while (got < head.length) {
+      const { bytesRead } = await fh.read(head, got, head.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return createHash('sha256').update(`${size}\n`).update(head.subarray(0, got)).digest('hex').slice(0, 32);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The identity of a shard's file: the same file (and layer) gives the same key wherever the shard was made. */
 export function fileKey(s: StatsSource): string {
-  return JSON.stringify([s.resolved ?? s.path, s.layer ?? null]);
+  return JSON.stringify([s.fingerprint ?? s.resolved ?? s.path, s.layer ?? null]);
 }
 
 /** Rows of a source's file in this shard. */
@@ -43,9 +70,9 @@ export function sourceRange(s: StatsSource): [number, number] {
   return s.range ?? [0, s.rows];
 }
 
-/** A shard's id: 32 hex digits of sha256 over its file, row range, part and statistics digest. */
+/** A shard's id: 32 hex digits of sha256 over its file (fingerprint, else path), row range, part and statistics digest. */
 export function shardId(s: StatsSource, statsDigest: string): string {
-  const text = JSON.stringify([s.resolved ?? s.path, s.layer ?? null, sourceRange(s), s.part ?? null, statsDigest]);
+  const text = JSON.stringify([s.fingerprint ?? s.resolved ?? s.path, s.layer ?? null, sourceRange(s), s.part ?? null, statsDigest]);
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 

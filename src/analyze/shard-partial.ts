@@ -1,10 +1,10 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { openNpy, quote, type EmbeddingSource } from '../io/index.js';
 import { StatsError, f64Field, f64ToBase64, hexField, intField, isRecord } from '../stats/index.js';
 import { Kernels } from './kernels.js';
 import { readRows, sampleIndices } from './sample.js';
 import { projectionSums, type ViewSums } from './second-pass.js';
-import { describe, parseShardPart, sourceRange, type OrderedSource } from './shard-id.js';
+import { describe, fileFingerprint, parseShardPart, sourceRange, type OrderedSource } from './shard-id.js';
 import type { ShardPlan } from './shard-plan.js';
 
 /** Version tag of a second-round partial (`isotropy stats --plan`). */
@@ -39,8 +39,8 @@ export interface PartialOptions {
 
 /**
  * Round 2 of a sharded analysis, for one shard: rereads the shard's rows and projects them on the
- * plan's directions. The shard is found in the plan by its file (absolute path, else file name
- * and row count) and part; its rows must be the ones round 1 counted.
+ * plan's directions. The shard is found in the plan by its file (its fingerprint, else its
+ * absolute path) and part; its rows must be the ones round 1 counted.
  *
  * @throws StatsError when the shard is not in the plan, or its file changed since round 1
  */
@@ -48,7 +48,8 @@ export async function computePartial(input: string | EmbeddingSource, plan: Shar
   const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
   try {
-    const shard = findShard(plan, source, typeof input === 'string' ? resolve(input) : null, opts.shard === undefined ? null : parseShardPart(opts.shard));
+    const file = typeof input === 'string' ? { resolved: resolve(input), fingerprint: await fileFingerprint(input) } : null;
+    const shard = findShard(plan, source, file, opts.shard === undefined ? null : parseShardPart(opts.shard));
     const name = `${source.path}${shard.part ? ` (part ${shard.part[0]}/${shard.part[1]})` : ''}`;
     if (source.rows !== shard.rows || source.dims !== plan.projection.dims || (shard.dtype !== undefined && source.dtype !== shard.dtype)) {
       throw new StatsError(`${name}: the file is ${source.rows} x ${source.dims} ${source.dtype} now, ${shard.rows} x ${plan.projection.dims} ${shard.dtype ?? ''} in round 1: it changed between the rounds; run both rounds again`);
@@ -81,11 +82,11 @@ function shardSampleIndices(plan: ShardPlan, shard: OrderedSource): number[] {
   return sampleIndices(plan.rows, plan.sample.rows, plan.sample.seed).filter((g) => g >= lo && g < hi);
 }
 
-function findShard(plan: ShardPlan, source: EmbeddingSource, resolved: string | null, part: { index: number; count: number } | null): OrderedSource {
+function findShard(plan: ShardPlan, source: EmbeddingSource, file: { resolved: string; fingerprint: string } | null, part: { index: number; count: number } | null): OrderedSource {
   const samePart = plan.shards.filter((s) => (part ? s.part?.[0] === part.index && s.part?.[1] === part.count : !s.part) && (s.layer ?? null) === source.layer);
-  let hits = samePart.filter((s) => (resolved !== null ? s.resolved === resolved : s.path === source.path));
-  // The file may sit elsewhere in round 2 (a node's scratch disk): its name and size then decide.
-  if (hits.length !== 1) hits = samePart.filter((s) => basename(s.path) === basename(source.path) && s.rows === source.rows);
+  // The file by its content (it may sit elsewhere in round 2: a node's scratch disk), else by its path.
+  let hits = file ? samePart.filter((s) => s.fingerprint === file.fingerprint) : [];
+  if (hits.length !== 1) hits = samePart.filter((s) => (file ? s.resolved === file.resolved : s.path === source.path));
   if (hits.length === 1) return hits[0];
   const what = `${source.path}${part ? ` --shard ${part.index}/${part.count}` : ''}`;
   const held = plan.shards.slice(0, 3).map(describe).join(', ') + (plan.shards.length > 3 ? ', ...' : '');

@@ -9,7 +9,7 @@ import { firstPass, type RowRange } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo } from './schema.js';
-import { orderShards, parseShardPart, shardId, shardRange, type OrderedSource, type ShardPart } from './shard-id.js';
+import { fileFingerprint, fileKey, orderShards, parseShardPart, shardId, shardRange, type OrderedSource, type ShardPart } from './shard-id.js';
 import { composeRunning, restoreRunning, runningFromJSON, runningState, runningToJSON, type RunningJSON, type RunningState } from './shard-running.js';
 import { toolInfo } from './tool.js';
 
@@ -76,7 +76,7 @@ export async function computeShard(input: string | EmbeddingSource, opts: ShardO
       rows: source.rows,
       dtype: source.dtype,
       layer: source.layer,
-      ...(typeof input === 'string' ? { resolved: resolve(input) } : {}),
+      ...(typeof input === 'string' ? { resolved: resolve(input), fingerprint: await fileFingerprint(input) } : {}),
       ...(part ? { range: [range.start, range.end], part: [part.index, part.count] } : {}),
     })];
     return { acc, running: est ? runningState(est) : null };
@@ -184,7 +184,7 @@ export function mergeShards(
     running = composeRunning(order.map((k) => shards[k].running!), order.map((k) => labels[k]));
   }
   const paths = [...new Set(sources.map((s) => s.path))];
-  const files = new Set(sources.map((s) => JSON.stringify([s.resolved ?? s.path, s.layer ?? null]))).size;
+  const files = new Set(sources.map(fileKey)).size;
   const label = files === 1 ? paths[0] : `${files} files`;
   return { acc, running, sources, rows, label };
 }

@@ -16,8 +16,10 @@ export interface StatsSource {
   rows: number;
   dtype?: string;
   layer?: number | null;
-  /** absolute path of the file when the shard was made: what makes two shards the same file */
+  /** absolute path of the file when the shard was made */
   resolved?: string;
+  /** the file's size and first bytes, hashed: what makes two shards parts of the same file */
+  fingerprint?: string;
   /** rows `[start, end)` of the file in this shard (absent: all rows) */
   range?: [number, number];
   /** `--shard i/N`: this shard is part i (0-based) of N */

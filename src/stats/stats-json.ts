@@ -112,6 +112,7 @@ function checkSources(v: unknown, count: number, nonfinite: number): StatsSource
     if (s.layer !== undefined && s.layer !== null) src.layer = intField(s, 'layer', 0, Number.MAX_SAFE_INTEGER, `${where}.layer`);
     else if (s.layer === null) src.layer = null;
     if (s.resolved !== undefined) src.resolved = nameField(s, 'resolved', `${where}.resolved`);
+    if (s.fingerprint !== undefined) src.fingerprint = hexField(s, 'fingerprint', 32, `${where}.fingerprint`);
     if (s.range !== undefined) {
       const r = pair(s.range, `${where}.range`);
       if (r[0] > r[1] || r[1] > src.rows) throw new StatsError(`${where}.range must satisfy 0 <= start <= end <= rows (${src.rows}), found ${quote(s.range)}`);

@@ -172,6 +172,14 @@ test('a shard given twice, a merged file with one of its shards, a copied file, 
   assert.is(mergeShards([c, a, b], ['c', 'a', 'b']).acc.count, 120);
 });
 
+test('files are told apart by their content: different files staged at one path on different nodes merge', async () => {
+  const first = await round1([{ file: await file('stage.npy', 50, 40) }]);
+  const second = await round1([{ file: await file('stage.npy', 70, 41) }]);
+  const m = mergeShards([...first, ...second], ['node1', 'node2']);
+  assert.is(m.acc.count, 120);
+  assert.is(m.label, '2 files');
+});
+
 test('partials of another plan, twice the same partial, a missing partial and an edited plan are refused', async () => {
   const f = await file('plans.npy', 90, 12);
   const pieces = [0, 1].map((i) => ({ file: f, shard: `${i}/2` }));
