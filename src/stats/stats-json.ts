@@ -17,6 +17,8 @@ export interface CheckedStats {
   /** packed upper triangle, d(d+1)/2 values */
   comoment: Float64Array;
   unitSum: Float64Array;
+  /** per-dimension sums of squared unit-row components (rogue dimensions), when the file has them */
+  unitSq: Float64Array | null;
   min: Float64Array;
   max: Float64Array;
   sources: StatsSource[];
@@ -57,7 +59,18 @@ export function checkStatsJSON(json: unknown): CheckedStats {
   const min = f64Field(o, 'min', dims, empty ? '+inf' : 'finite');
   const max = f64Field(o, 'max', dims, empty ? '-inf' : 'finite');
   const comoment = f64Field(o, 'comoment', (dims * (dims + 1)) / 2);
+  const unitSq = o.unitSq === undefined ? null : f64Field(o, 'unitSq', dims);
   const fail = (m: string): never => { throw new StatsError(m); };
+  if (unitSq) {
+    // Each non-zero row adds a unit vector's squares: sum_i u_i^2 = 1 per row.
+    const nonzero = count - zeroRows;
+    let total = 0;
+    unitSq.forEach((v, i) => {
+      if (v < 0 || v > nonzero * (1 + SLACK)) fail(`unitSq of dimension ${i} (${v}) is outside [0, ${nonzero}]`);
+      total += v;
+    });
+    if (Math.abs(total - nonzero) > SLACK * Math.max(1, nonzero)) fail(`unitSq adds up to ${total}, not to the ${nonzero} non-zero rows`);
+  }
 
   if (empty) {
     const allZero = (a: Float64Array) => a.every((v) => v === 0);
@@ -92,7 +105,7 @@ export function checkStatsJSON(json: unknown): CheckedStats {
   }
 
   const sources = checkSources(o.sources, count, nonfiniteRows);
-  const checked: CheckedStats = { dims, count, nonfiniteRows, zeroRows, mean, comoment, unitSum, min, max, sources };
+  const checked: CheckedStats = { dims, count, nonfiniteRows, zeroRows, mean, comoment, unitSum, unitSq, min, max, sources };
   if (sources.length === 1 && sources[0].stats !== undefined && sources[0].stats !== statsDigest(o as unknown as StatsJSON)) {
     fail('the statistics do not match the digest recorded in sources[0].stats: the file was edited or damaged; run isotropy stats again');
   }

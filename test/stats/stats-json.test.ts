@@ -111,6 +111,15 @@ test('a shard whose statistics do not match its recorded digest is refused', () 
   refused(edit({ unitSum: other, sources: [{ ...good.sources[0], stats: digest }] }), /do not match the digest/);
 });
 
+test('optional per-dimension squared unit sums (rogue dimensions) are checked when present', () => {
+  const sq = new Float64Array(D).fill(N / D);
+  assert.equal(Array.from(checkStatsJSON(edit({ unitSq: Array.from(sq) })).unitSq!), Array.from(sq));
+  assert.is(checkStatsJSON(good).unitSq, null);
+  refused(edit({ unitSq: [N, N, 0, 0] }), /unitSq adds up to 100, not to the 50 non-zero rows/);
+  refused(edit({ unitSq: [-1, N + 1, 0, 0] }), /unitSq of dimension 0/);
+  refused(edit({ unitSq: [NaN, 0, 0, 0] }), /unitSq holds NaN/);
+});
+
 test('a foreign schema says what the file should be', () => {
   refused({ schema: 'isotropy.analysis/v1' }, /not an isotropy statistics file \(schema "isotropy.analysis\/v1"\)/);
   refused(null, /not an isotropy statistics file/);
