@@ -4,9 +4,9 @@ import { PROBE_ISOTROPY_METRICS } from './probe.js';
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const num = (v: number) => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(Number(v.toPrecision(4))));
 
-function pm(s: Summary | null, f: (v: number) => string): string {
+function pm(s: Summary | null, f: (v: number) => string, fStd: (v: number) => string = f): string {
   if (s === null) return '-';
-  return s.std === 0 ? f(s.mean) : `${f(s.mean)} ± ${f(s.std)}`;
+  return s.std === 0 ? f(s.mean) : `${f(s.mean)} ± ${fStd(s.std)}`;
 }
 
 function table(header: string[], body: string[][]): string[] {
@@ -30,9 +30,14 @@ export function formatProbe(r: ProbeResult): string {
     `${p.models.includes('mlp') ? `, mlp hidden ${p.hidden}` : ''}, backend ${p.backend}` +
     (p.isobn ? `; IsoBN momentum ${p.isobn.momentum}, eps ${p.isobn.eps}, beta ${p.isobn.beta}` : ''));
   out.push('');
+  const paired = r.arms.some((a) => a.vsPlain);
+  const points = (v: number) => `${v > 0 ? '+' : ''}${(100 * v).toFixed(1)}`;
   out.push(...table(
-    ['model', 'IsoBN', 'accuracy', 'epochs to final'],
-    r.arms.map((a) => [a.model, a.isobn ? 'yes' : 'no', pm(a.accuracy, pct), pm(a.epochsToFinal, (v) => v.toFixed(1))]),
+    ['model', 'IsoBN', 'accuracy', 'epochs to final', ...(paired ? ['IsoBN - no IsoBN (points)', 'runs up/down/same'] : [])],
+    r.arms.map((a) => [
+      a.model, a.isobn ? 'yes' : 'no', pm(a.accuracy, pct), pm(a.epochsToFinal, (v) => v.toFixed(1)),
+      ...(paired ? [a.vsPlain ? pm(a.vsPlain, points, (v) => (100 * v).toFixed(1)) : '', a.vsPlain ? `${a.vsPlain.better}/${a.vsPlain.worse}/${a.vsPlain.same}` : ''] : []),
+    ]),
   ));
   const withIso = r.arms.filter((a) => a.isotropy !== null);
   if (withIso.length > 0) {
@@ -47,5 +52,6 @@ export function formatProbe(r: ProbeResult): string {
   }
   out.push('');
   out.push('accuracy: held-out, after the last epoch; epochs to final: first epoch at or above that accuracy; ± is the std over seeds x folds.');
+  if (paired) out.push('IsoBN - no IsoBN: run by run, same folds, initial weights and batch order.');
   return out.join('\n') + '\n';
 }

@@ -67,6 +67,11 @@ export interface ProbeArm {
   accuracy: Summary;
   /** the first epoch whose held-out accuracy reaches the final one */
   epochsToFinal: Summary;
+  /**
+   * IsoBN runs only: accuracy with IsoBN minus accuracy without, run by run (same seed, fold,
+   * initial weights and batch order), with how many runs it raised, lowered and left alone
+   */
+  vsPlain?: Summary & { better: number; worse: number; same: number };
   /** mean held-out accuracy after each epoch */
   curve: number[];
   runs: { seed: number; fold: number; accuracy: number; epochsToFinal: number }[];
@@ -214,11 +219,18 @@ export async function probe(
       }
     }
     const curve = rs[0].curve.map((_, e) => rs.reduce((a, r) => a + r.curve[e], 0) / rs.length);
+    let vsPlain: ProbeArm['vsPlain'];
+    if (variants[v].isobn) {
+      // the plain run of the same model is the variant just before this one
+      const delta = rs.map((r, k) => r.accuracy - runs[v - 1][k].accuracy);
+      vsPlain = { ...summary(delta), better: delta.filter((x) => x > 0).length, worse: delta.filter((x) => x < 0).length, same: delta.filter((x) => x === 0).length };
+    }
     arms.push({
       model: variants[v].model,
       isobn: variants[v].isobn,
       accuracy: summary(rs.map((r) => r.accuracy)),
       epochsToFinal: summary(rs.map((r) => r.epochsToFinal)),
+      ...(vsPlain ? { vsPlain } : {}),
       curve,
       runs: rs.map(({ seed, fold, accuracy, epochsToFinal }) => ({ seed, fold, accuracy, epochsToFinal })),
       isotropy,

@@ -40,6 +40,9 @@ test('separable classes: every probe, with and without IsoBN, reaches 100%', asy
     assert.is(a.curve.length, FAST.epochs);
   }
   assert.is(r.majority, 0.5);
+  // paired comparison: both arms at 100% in every run
+  assert.equal(r.arms[1].vsPlain, { mean: 0, std: 0, better: 0, worse: 0, same: FAST.folds * FAST.seeds });
+  assert.is(r.arms[0].vsPlain, undefined);
   // IsoBN evens out the per-dimension stds the classifier sees (the blobs' are 0.2 .. 3.2)
   const plain = r.arms[0].isotropy!, after = r.arms[1].isotropy!;
   assert.ok(after['std.cv']!.mean < plain['std.cv']!.mean);
