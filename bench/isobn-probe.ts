@@ -5,7 +5,7 @@
  * against words scored < 0 (words scored 0 are left out). Runs `isotropy probe` (linear and
  * one-hidden-layer classifiers, with and without an IsoBN layer, 5-fold stratified CV x 5 seeds).
  *
- *   node --import tsx bench/isobn-probe.ts                   # prints the probe's table (about 5 minutes here)
+ *   node --import tsx bench/isobn-probe.ts                   # prints the probe's table (10-15 minutes here)
  *   node --import tsx bench/isobn-probe.ts --out DIR         # also keeps the labelled subset and the JSON in DIR
  *   node --import tsx bench/isobn-probe.ts --seeds 1 --epochs 10   # quicker
  *

@@ -26,8 +26,8 @@ const WEIGHTS_BIN = 'weights.bin';
 export function fileIO(path: string): tf.io.IOHandler {
   return {
     save: async (artifacts) => {
-      if (artifacts.modelTopology instanceof ArrayBuffer) {
-        throw new LayerError(`${path}: fileIO saves Layers models (JSON topology), not binary graphs`);
+      if (artifacts.modelTopology === undefined || artifacts.modelTopology instanceof ArrayBuffer) {
+        throw new LayerError(`${path}: fileIO saves Layers models (a JSON topology), not weights alone or binary graphs`);
       }
       const folder = path.endsWith('.json') ? dirname(path) : path;
       const existing = await stat(folder).catch(() => null);
@@ -38,7 +38,7 @@ export function fileIO(path: string): tf.io.IOHandler {
       const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const manifest: tf.io.WeightsManifestConfig = [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }];
       const json: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology ?? {},
+        modelTopology: artifacts.modelTopology,
         weightsManifest: manifest,
         format: artifacts.format,
         generatedBy: artifacts.generatedBy,

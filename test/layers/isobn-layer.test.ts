@@ -1,8 +1,7 @@
 // The tfjs IsoBN layer against the official PyTorch module (fixtures/isobn/make_isobn_torch.py ran
 // INK-USC/IsoBN's class itself over fixed batches: running stats, scale and output after every
 // batch, training then eval, float64 and float32).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
