@@ -328,7 +328,7 @@ test('unknown model id, unknown revision, private repo (401 and with a token), u
     (root) => ({ ...tinyBert(root), 'me/secret': { dir: join(root, 'served'), private: true } }),
     async ({ hub, cacheDir, opts }) => {
       await rejects(resolveModel('test-org/nope', opts), `test-org/nope: model id not found on ${hub.endpoint}`, 'HF_TOKEN');
-      await rejects(resolveModel('test-org/tiny-bert', { ...opts, revision: 'v9' }), "revision 'v9' not found");
+      await rejects(resolveModel('test-org/tiny-bert', { ...opts, revision: 'v9' }), 'revision "v9" not found');
       const denied = await rejects(resolveModel('me/secret', opts), 'me/secret', 'HF_TOKEN');
       assert.ok(denied instanceof ExtractError);
       await rejects(resolveModel('me/secret', { ...opts, token: 'wrong' }), 'the token in HF_TOKEN cannot read it');

@@ -328,7 +328,7 @@ test('malformed files', async () => {
   const json = JSON.parse(readFileSync(join(BERT, 'tokenizer.json'), 'utf8'));
   json.normalizer = { type: 'NoSuchNormalizer' };
   await rejectsWith(loadTokenizer(folder(BERT, [], { 'tokenizer.json': JSON.stringify(json) }), 'bert'),
-    /tokenizer\.json: unsupported tokenizer: .*NoSuchNormalizer/);
+    /tokenizer\.json: unsupported or broken tokenizer: .*NoSuchNormalizer/);
   await rejectsWith(loadTokenizer(folder(BERT, [], { 'vocab.txt': 'hello\nworld\n' }), 'bert'),
     /vocab\.txt: the special token "\[UNK\]" is not in the vocabulary/);
   await rejectsWith(loadTokenizer(folder(ROBERTA, ['vocab.json'], { 'merges.txt': '#version: 0.2\nĠ t\nbad\n' }), 'roberta'),
