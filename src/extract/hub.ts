@@ -279,8 +279,8 @@ function hubLimits(opts: HubOptions, env: (name: string) => string | undefined, 
   return {
     idleMs,
     deadline: deadlineMs === 0 ? Infinity : started + deadlineMs,
-    idleText: idleOpt !== undefined ? `${secs(idleMs)} (idleTimeoutMs)` : `${secs(idleMs)} (HF_HUB_DOWNLOAD_TIMEOUT)`,
-    deadlineText: deadlineOpt !== undefined ? `${secs(deadlineMs)} (--download-deadline, deadlineMs)` : `${secs(deadlineMs)} (--download-deadline, ISOTROPY_DOWNLOAD_DEADLINE)`,
+    idleText: `${secs(idleMs)} (HF_HUB_DOWNLOAD_TIMEOUT; API: hub.idleTimeoutMs)`,
+    deadlineText: `${secs(deadlineMs)} (--download-deadline or ISOTROPY_DOWNLOAD_DEADLINE, in seconds, 0 for none; API: hub.deadlineMs)`,
   };
 }
 

@@ -189,7 +189,7 @@ test('bad models and inputs: one line, exit 2, no output files', () => {
   const gpt = join(tmp.dir, 'gpt');
   mkdirSync(gpt);
   writeFileSync(join(gpt, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
-  bad(['--model', gpt, '--input', input, '--out', out], /unsupported model_type 'gpt2'/);
+  bad(['--model', gpt, '--input', input, '--out', out], /unsupported model_type "gpt2"/);
 
   const noPooler = join(tmp.dir, 'no-pooler');
   mkdirSync(noPooler);
