@@ -292,7 +292,7 @@ function isRepoId(s: string): boolean {
 
 function isRevision(s: string): boolean {
   // Branch names may hold slashes (refs/pr/1); each part must stay inside refs/ when used as a path.
-  return s.length > 0 && s.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !/[\\\0-\x1f]/.test(p));
+  return s.length > 0 && s.length <= 256 && s.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !/[\\\0-\x1f]/.test(p));
 }
 
 async function isFile(path: string): Promise<boolean> {

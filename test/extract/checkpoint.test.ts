@@ -337,6 +337,9 @@ test('parseConfig: refusals name the file and the problem', () => {
   refuse({ ...BASE, model_type: undefined, architectures: ['GPT2LMHeadModel'] }, 'architectures "GPT2LMHeadModel"', 'supports bert and roberta');
   refuse({ ...BASE, model_type: undefined }, 'no model_type');
   refuse({ ...BASE, hidden_act: 'silu' }, 'hidden_act "silu" is not supported');
+  // Names from the file select code through a Map: Object.prototype's members are not activations.
+  for (const act of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) refuse({ ...BASE, hidden_act: act }, `hidden_act "${act}" is not supported`);
+  refuse({ ...BASE, hidden_act: 'x'.repeat(100_000) }, 'hidden_act "xxxx', '(100000 characters) is not supported');
   refuse({ ...BASE, num_attention_heads: 7 }, 'hidden_size 64 is not a multiple of num_attention_heads 7');
   refuse({ ...BASE, hidden_size: undefined }, 'config.json lacks hidden_size');
   refuse({ ...BASE, vocab_size: 0 }, 'vocab_size is 0; expected an integer from 1 to 2147483647');

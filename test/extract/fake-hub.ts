@@ -201,12 +201,13 @@ export async function bounded<T>(p: Promise<T>, ms = 15_000): Promise<T> {
 export async function withHub(
   setup: (root: string) => Record<string, Repo>,
   body: (ctx: { hub: FakeHub; root: string; cacheDir: string; opts: HubOptions }) => Promise<void>,
+  ms = 15_000,
 ): Promise<void> {
   const tmp = tempDir('hub');
   const hub = await startHub(setup(tmp.dir));
   const cacheDir = tmp.path('cache');
   try {
-    await bounded(body({ hub, root: tmp.dir, cacheDir, opts: { endpoint: `${hub.endpoint}/`, cacheDir } }));
+    await bounded(body({ hub, root: tmp.dir, cacheDir, opts: { endpoint: `${hub.endpoint}/`, cacheDir } }), ms);
   } finally {
     await hub.close();
     tmp.cleanup();

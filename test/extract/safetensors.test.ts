@@ -243,6 +243,23 @@ test('a header length one byte short (the JSON still parses thanks to its paddin
   await rejects(readSafetensorsIndex(file(long)), 'header is not valid JSON');
 });
 
+test('huge header values are quoted briefly: a 20,000-entry shape, a 10 MB dtype, a 1 MB tensor name', async () => {
+  const long: Array<[string, object]> = [
+    ['shape', { w: { dtype: 'F32', shape: [...new Array(20_000).fill(1), -1], data_offsets: [0, 8] } }],
+    ['valid shape, wrong size', { w: { dtype: 'F32', shape: new Array(20_000).fill(1), data_offsets: [0, 8] } }],
+    ['dtype', { w: { dtype: 'F'.repeat(10_000_000), shape: [2], data_offsets: [0, 8] } }],
+    ['name', { ['n'.repeat(1_000_000)]: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }],
+    ['metadata key', { __metadata__: { ['k'.repeat(1_000_000)]: 1 }, ...goodHeader }],
+    ['offsets', { w: { dtype: 'F32', shape: [2], data_offsets: new Array(20_000).fill(0) } }],
+  ];
+  for (const [what, header] of long) {
+    const p = file(safetensorsBytes(header, eightBytes));
+    const err = await rejects(readSafetensorsIndex(p), `${p}: `);
+    assert.ok(err.message.length < p.length + 400, `${what}: a message of ${err.message.length} characters`);
+    assert.not.match(err.message, /\n/);
+  }
+});
+
 test('missing file and folder', async () => {
   await rejects(readSafetensorsIndex(tmp.path('nope.safetensors')), 'nope.safetensors: no such file');
   await rejects(readSafetensorsIndex(tmp.dir), 'is a folder');
