@@ -139,7 +139,7 @@ test('extract by model id: downloads from HF_ENDPOINT into HF_HOME, then works -
   const env = { HF_ENDPOINT: hub.url, HF_HOME: join(tmp.dir, 'hf'), HF_HUB_CACHE: '', HF_HUB_OFFLINE: '' };
   try {
     const out = join(tmp.dir, 'hub.npy');
-    const r = await isotropyAsync(env, 'extract', '--model', 'acme/tiny-roberta', '--input', input, '--out', out, '-q');
+    const r = await isotropyAsync(env, 'extract', '--model', 'acme/tiny-roberta', '--input', input, '--out', out, '-q', '--download-deadline', '600');
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /model acme\/tiny-roberta@abcdefabcd/);
     assert.ok(hub.requests.some((q) => q.includes('/acme/tiny-roberta/resolve/main/model.safetensors')));
