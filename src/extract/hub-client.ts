@@ -22,7 +22,9 @@ export class HubNetworkError extends ExtractError {}
 /** Bytes a file whose size nobody announced may have (config and tokenizer files are far smaller). */
 export const MAX_UNANNOUNCED_BYTES = 100 * 1024 * 1024;
 
-/** Limits of one {@link resolveModel} call. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Limits of one `resolveModel` call. */
 export interface HubLimits {
   /** Milliseconds without headers or without a body byte before a request fails. */
   idleMs: number;
@@ -163,10 +165,13 @@ export class HubClient {
   }
 
   /** Aborts `ac` after the idle timeout or at the deadline, whichever comes first; returns the timer. */
-  private arm(ac: AbortController): NodeJS.Timeout {
+  private arm(ac: AbortController): NodeJS.Timeout | undefined {
     const left = this.limits.deadline - Date.now();
     const kind = left <= this.limits.idleMs ? 'deadline' : 'idle';
-    return setTimeout(() => ac.abort(new Expired(kind)), Math.max(0, Math.min(left, this.limits.idleMs)));
+    const delay = Math.max(0, Math.min(left, this.limits.idleMs));
+    // No limit (or one beyond setTimeout's 24.8 days, which it would turn into 1 ms): no timer.
+    if (delay > MAX_TIMER_MS) return undefined;
+    return setTimeout(() => ac.abort(new Expired(kind)), delay);
   }
 
   private deadlineError(what: string): ExtractError {

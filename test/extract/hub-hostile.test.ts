@@ -78,6 +78,17 @@ test('headers never sent: fails after the idle timeout, and a complete cached sn
   });
 });
 
+test('0 turns the limits off (no instant timeout), through the options and the environment', async () => {
+  await withHub(tinyBert, async ({ opts }) => {
+    assert.is((await resolveModel(ID, { ...opts, idleTimeoutMs: 0, deadlineMs: 0 })).source, 'download');
+    process.env.HF_HUB_DOWNLOAD_TIMEOUT = '0';
+    process.env.ISOTROPY_DOWNLOAD_DEADLINE = '0';
+    assert.is((await resolveModel(ID, opts)).source, 'cache');
+    process.env.ISOTROPY_DOWNLOAD_DEADLINE = '-5';
+    await rejects(resolveModel(ID, opts), 'ISOTROPY_DOWNLOAD_DEADLINE is "-5"; expected a number of seconds (0 or more)');
+  });
+});
+
 test('an endless body stops at the announced size, or at the size the safetensors header gives', async () => {
   await withHub(tinyBert, async ({ hub, root, cacheDir, opts }) => {
     await cacheAllButWeights(hub, cacheDir, opts);
