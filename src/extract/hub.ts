@@ -104,7 +104,11 @@ const DEFAULT_DEADLINE_S = 3600;
  * @throws ExtractError when the argument is neither a folder nor an id; in offline mode when the
  *   cache lacks a complete snapshot; for unknown ids or revisions (404), denied access (401/403,
  *   naming HF_TOKEN), unreachable hosts (naming the URL), repos without safetensors weights or
- *   without a tokenizer, and interrupted downloads (which the next call resumes).
+ *   without a tokenizer, an HF_ENDPOINT that is not an http(s) URL, interrupted downloads (a
+ *   dropped connection, no byte for the idle timeout, the deadline passed: the next call resumes),
+ *   a file longer than announced or failing its checks (size, sha256 / git blob id, JSON,
+ *   safetensors layout: removed, nothing cached), and another process holding a file's lock past
+ *   the deadline.
  */
 export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): Promise<ResolvedModel> {
   const info = await stat(idOrFolder).catch(() => null);
