@@ -32,6 +32,8 @@ export interface FixtureOptions {
   seed?: number;
   /** run the second pass for I(W) and the transformed average cosines; default true */
   secondPass?: boolean;
+  /** rogue dimensions per input (large same-signed values, as BERT's), one number per input; default none */
+  rogue?: number[];
 }
 
 export const ALL_TRANSFORMS = 'isobn,isobn-running,standardize,whiten,abtt';
@@ -47,8 +49,12 @@ export const CHART_BUILDERS: [string, (a: Analysis) => Chart | null][] = [
   ['pca-scatter', pcaScatterChart],
 ];
 
-/** Seeded embeddings, `rows x dims` row-major. */
-export function syntheticEmbeddings(rows: number, dims: number, seed: number): Float64Array {
+/**
+ * Seeded embeddings, `rows x dims` row-major. `rogue` dimensions get a large offset of one sign
+ * (3 to 5 times the typical spread of a row) and a spread to match, like the few dimensions that
+ * dominate BERT's cosine similarities.
+ */
+export function syntheticEmbeddings(rows: number, dims: number, seed: number, rogue = 0): Float64Array {
   const g = gaussian(seed);
   const factors = Math.max(2, Math.min(16, Math.floor(dims / 8)));
   const load = Float64Array.from({ length: factors * dims }, () => g() * 0.6);
@@ -57,6 +63,11 @@ export function syntheticEmbeddings(rows: number, dims: number, seed: number): F
   // outlier dimensions, a spread several times the rest (BERT's dims 308 and 381, say)
   const outliers = Math.max(2, Math.floor(dims / 64));
   for (let k = 0; k < outliers; k++) spread[Math.floor((k * 7919 + 3) % dims)] *= 6 + 2 * k;
+  for (let k = 0; k < rogue; k++) {
+    const i = Math.floor((k * 104729 + 11 + seed) % dims);
+    mean[i] = (k % 2 ? -1 : 1) * (12 - 2 * k) * Math.sqrt(factors) * 0.5;
+    spread[i] *= 4;
+  }
   const out = new Float64Array(rows * dims);
   const z = new Float64Array(factors);
   for (let r = 0; r < rows; r++) {
@@ -77,7 +88,7 @@ export async function fixtureAnalysis(opts: FixtureOptions = {}): Promise<Analys
   const dims = opts.dims ?? 24;
   const labels = opts.labels ?? [undefined];
   const seed = opts.seed ?? 7;
-  const data = labels.map((_, input) => syntheticEmbeddings(rows, dims, seed + 101 * input));
+  const data = labels.map((_, input) => syntheticEmbeddings(rows, dims, seed + 101 * input, opts.rogue?.[input] ?? 0));
   const a = await analyze(data.map((x) => matrixSource(x, rows, dims)), {
     transforms: opts.transforms ?? ALL_TRANSFORMS,
     onePass: !(opts.secondPass ?? true),
