@@ -16,3 +16,5 @@ export { cumulativeVarianceChart } from './charts/cumulative-variance.js';
 export { layerMetricsChart } from './charts/layer-metrics.js';
 export { METRICS, HEADLINE_METRICS, nullReason, type MetricDef } from './metrics.js';
 export { VIEW_STYLE, VIEW_ORDER, type ViewKind } from './palette.js';
+export { captionText } from './caption.js';
+export { renderFigures, standaloneSvg, type FigureFile, type FigureOptions, type FigureSet } from './figures.js';
