@@ -126,7 +126,7 @@ export function nullReason(m: MetricDef, r: TransformResult): string | null {
   if (typeof v === 'number' && Number.isFinite(v)) return null;
   const own = r.nullReasons?.[m.key];
   if (own) return own;
-  if (typeof v === 'number') return `not a finite number (${String(v)})`;
+  if (typeof v === 'number') return Number.isNaN(v) ? 'not a number: the computation broke down for this view' : 'infinite for this view';
   switch (m.key) {
     case 'partitionIsotropy':
       return 'not computed: I(W) needs a second pass over the rows (the analysis ran with --one-pass, or was merged from statistics)';

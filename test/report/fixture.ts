@@ -10,13 +10,7 @@ import { createHash } from 'node:crypto';
 import { analyze } from '../../src/analyze/analyze.ts';
 import type { Analysis } from '../../src/analyze/schema.ts';
 import type { Chart } from '../../src/report/charts/common.ts';
-import { corrHeatmapChart } from '../../src/report/charts/corr-heatmap.ts';
-import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
-import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
-import { pcaScatterChart } from '../../src/report/charts/pca-scatter.ts';
-import { spectrumChart } from '../../src/report/charts/spectrum.ts';
-import { stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
-import { stdSortedChart } from '../../src/report/charts/std-sorted.ts';
+import { CHARTS } from '../../src/report/charts/index.ts';
 import { matrixSource } from '../../src/io/index.ts';
 import { gaussian } from '../helpers/random.ts';
 
@@ -38,16 +32,13 @@ export interface FixtureOptions {
 
 export const ALL_TRANSFORMS = 'isobn,isobn-running,standardize,whiten,abtt';
 
-/** Every chart builder by its id, in the order of the page. */
-export const CHART_BUILDERS: [string, (a: Analysis) => Chart | null][] = [
-  ['std-histogram', stdHistogramChart],
-  ['std-sorted', stdSortedChart],
-  ['corr-heatmap', corrHeatmapChart],
-  ['corr-histogram', corrHistogramChart],
-  ['spectrum', spectrumChart],
-  ['isobn-factors', isobnFactorsChart],
-  ['pca-scatter', pcaScatterChart],
-];
+/** Every chart builder by its id, in the order of the page, but the one that needs several layers. */
+export const CHART_BUILDERS: [string, (a: Analysis) => Chart | null][] = CHARTS
+  .filter((c) => c.id !== 'layer-metrics')
+  .map((c) => [c.id, c.build]);
+
+/** The ids of the charts of a page without layers, in order. */
+export const PAGE_CHARTS = CHART_BUILDERS.map(([id]) => id);
 
 /**
  * Seeded embeddings, `rows x dims` row-major. `rogue` dimensions get a large offset of one sign
@@ -108,4 +99,32 @@ export async function fixtureAnalysis(opts: FixtureOptions = {}): Promise<Analys
   });
   a.tool = { name: 'isotropy-toolkit', version: '0.1.0', date: '2025-01-02T03:04:05.000Z' };
   return a;
+}
+
+/**
+ * An analysis of several layers of each input, as `--layers` makes it (one result per input, layer
+ * and transform, each carrying `layer`; `inputs[i].layers`): each layer is analysed as its own
+ * in-memory input, deeper layers with more rogue dimensions, then the inputs are folded together.
+ */
+export async function layeredAnalysis(opts: FixtureOptions & { layers?: number } = {}): Promise<Analysis> {
+  const layers = opts.layers ?? 4;
+  const labels = opts.labels ?? ['BERT'];
+  const flat = labels.flatMap((label) => Array.from({ length: layers }, () => label));
+  const rogue = labels.flatMap((_, i) => Array.from({ length: layers }, (__, l) => Math.min(5, l + (opts.rogue?.[i] ?? 0))));
+  const a = await fixtureAnalysis({ ...opts, labels: flat, rogue });
+  const inputs = labels.map((label, i) => ({
+    ...a.inputs[i * layers],
+    path: `/data/embeddings/layers-${i}.npy`,
+    shape: [a.inputs[i * layers].rows, layers, a.inputs[i * layers].dims],
+    layers: Array.from({ length: layers }, (_, l) => l),
+    ...(label === undefined ? {} : { label }),
+  }));
+  const fold = <T extends { input: number; layer?: number }>(x: T): T => ({ ...x, input: Math.floor(x.input / layers), layer: x.input % layers });
+  return {
+    ...a,
+    inputs,
+    results: a.results.map(fold),
+    diagnostics: a.diagnostics?.map(fold),
+    samples: a.samples?.filter((s) => s.input % layers === 0).map((s) => ({ ...s, input: s.input / layers })),
+  };
 }
