@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { captionText, renderFigures, renderReport, writeFileAtomic, type Analysis } from '../index.js';
+import { captionText, checkOutputPath, renderFigures, renderReport, writeFileAtomic, type Analysis } from '../index.js';
 import { UsageError } from './errors.js';
 
 /** Folder of the default report path, relative to the working directory. */
@@ -28,6 +28,15 @@ export async function saveReport(
   const html = await renderReport(analysis, { interactive: opts.interactive, onProgress: opts.onProgress });
   if (dirname(path) === REPORTS_DIR) await mkdir(REPORTS_DIR, { recursive: true });
   await writeFileAtomic(path, html, { protect: opts.protect });
+}
+
+/**
+ * Checks, before any long work, that the report can be written at `path` (as {@link saveReport}
+ * will: the default `reports/` folder may not exist yet).
+ */
+export async function checkReportPath(path: string, protect: readonly string[]): Promise<void> {
+  if (dirname(path) === REPORTS_DIR && !(await stat(REPORTS_DIR).catch(() => null))) return;
+  await checkOutputPath(path, protect);
 }
 
 /**

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { formatAnalysis } from '../format.js';
 import { readOptions, transformParamOptions, transformParams, warner } from '../options.js';
 import { Progress } from '../progress.js';
-import { checkFiguresDir, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
+import { checkFiguresDir, checkReportPath, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
 
 export const command = 'analyze <files..>';
 export const describe = 'Isotropy metrics of .npy embeddings, before and after IsoBN (and other transforms)';
@@ -33,6 +33,7 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
   const files = argv.files as string[];
   if (!argv.report && (argv.out || argv.interactive || argv.figures)) throw new UsageError('--out, --interactive and --figures are about the report: leave out --no-report');
   if (argv.figures) await checkFiguresDir(argv.figures);
+  if (argv.report) await checkReportPath(argv.out ?? defaultReportPath(files), files);
   try {
     const result = await analyze(files, {
       ...transformParams(argv),

@@ -3,7 +3,7 @@ import { checkAnalysis, inputLabels } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { readJsonFile } from '../read-json.js';
 import { Progress } from '../progress.js';
-import { checkFiguresDir, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
+import { checkFiguresDir, checkReportPath, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
 
 export const command = 'report <analysis>';
 export const describe = 'HTML report of a saved analysis (isotropy analyze --json > a.json), without the data';
@@ -33,6 +33,7 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
     analysis.inputs.forEach((inp, i) => { inp.label = labels[i]; });
   }
   const out = argv.out ?? defaultReportPath([path]);
+  await checkReportPath(out, [path]);
   const drawing = new Progress(!argv.quiet, process.stderr, 1000, 'charts');
   try {
     await saveReport(analysis, out, { interactive: argv.interactive, protect: [path], onProgress: (done, total) => drawing.update('report', done, total) });
