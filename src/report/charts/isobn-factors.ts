@@ -25,7 +25,7 @@ export function isobnFactorsChart(a: Analysis): Chart | null {
       const dims = std.map((_, i) => i).filter((i) => std[i] > 0 && gamma[i] > 0 && scale[i] > 0);
       return { view: v.name, dim: dims, s: dims.map((i) => sig(std[i])), gamma: dims.map((i) => sig(gamma[i])), a: dims.map((i) => sig(scale[i])) };
     });
-    const y = { field: 'a', type: 'quantitative', title: 'IsoBN factor a_i (log scale)', scale: { type: 'log' } };
+    const y = { field: 'a', type: 'quantitative', title: 'IsoBN factor a_i (log scale)', scale: { type: 'log', nice: false, padding: 8 } };
     const tooltip = [{ field: 'view' }, { field: 'dim', title: 'dimension' }, { field: 's', title: 's_i', format: '.4g' }, { field: 'gamma', title: 'γ_i', format: '.4g' }, { field: 'a', title: 'a_i', format: '.4g' }];
     const panel = (x: Json, zoom: string): Json => ({
       width,
@@ -38,8 +38,8 @@ export function isobnFactorsChart(a: Analysis): Chart | null {
     });
     return {
       hconcat: [
-        panel({ field: 's', type: 'quantitative', title: 'standard deviation s_i before (units of the embedding, log)', scale: { type: 'log' } }, `zoom_isobn_s_${b}`),
-        panel({ field: 'gamma', type: 'quantitative', title: 'γ_i = mean_j ρ_ij² (log scale)', scale: { type: 'log' } }, `zoom_isobn_g_${b}`),
+        panel({ field: 's', type: 'quantitative', title: 'standard deviation s_i before (units of the embedding, log)', scale: { type: 'log', nice: false, padding: 8 } }, `zoom_isobn_s_${b}`),
+        panel({ field: 'gamma', type: 'quantitative', title: 'γ_i = mean_j ρ_ij² (log scale)', scale: { type: 'log', nice: false, padding: 8 } }, `zoom_isobn_g_${b}`),
       ],
     };
   });

@@ -19,7 +19,8 @@ export function metricsGlanceChart(a: Analysis): Chart | null {
   const groupNames = groups.map((g) => g.label);
   const names = [...new Set(views.map((v) => v.name))];
   const labelWidth = multi ? Math.min(120, 14 + 6.5 * Math.max(...groupNames.map((g) => g.length))) : 0;
-  const width = Math.round((FULL_WIDTH - 30 * (COLUMNS - 1)) / COLUMNS) - labelWidth;
+  // wider than other charts: the row labels take room from every column
+  const width = Math.round((FULL_WIDTH + (multi ? 120 : 0) - 30 * (COLUMNS - 1)) / COLUMNS) - labelWidth;
   const band = Math.max(14, 5 * names.length + 8);
   // each view a few pixels lower than the one before, centred in its input's row: equal values stay apart
   // (offsets count from the top of the row's band)

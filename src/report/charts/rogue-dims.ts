@@ -63,7 +63,7 @@ export function rogueDimsChart(a: Analysis): Chart | null {
       + 'contributions of all d dimensions add up to the average cosine. Bars: the '
       + `${ROGUE_BARS} largest, for the vectors as read${pct ? ', in % of the average cosine' : ''}; dashed: ${pct ? '100% / d' : 'avgCosine / d'}, every dimension's share if all contributed `
       + 'alike. A few bars far right of the dashed line are rogue dimensions (Timkey & van Schijndel, 2021): they dominate '
-      + 'cosine similarity, and usually the std histogram\'s marked dimensions too.'
+      + 'cosine similarity. They need not be the dimensions with the largest spread: a large value of one sign in every row is enough.'
       + (note ? ` ${note}` : ''),
     spec: topLevel(rows.length === 1 ? rows[0] : { vconcat: rows }),
   };

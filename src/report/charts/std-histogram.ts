@@ -87,10 +87,16 @@ export function stdHistogramChart(a: Analysis): Chart | null {
     // the panel's own domain: data at both ends (a scale of independent panels follows its data)
     if (own) for (const x0 of domain) rows.push({ kind: 'edge', group: v.groupLabel, view: v.name, x0 });
     const [lo, hi] = domain.map(Math.log10);
-    standoutDims(std).forEach((dim, rank) => {
-      // labels near the right edge go to the left of their mark
-      rows.push({ kind: 'dim', group: v.groupLabel, view: v.name, x0: sig(std[dim]), ypx: 6 + 10 * rank, left: (Math.log10(std[dim]) - lo) / (hi - lo) > 0.72, text: `dim ${dim}` });
-    });
+    const marked = standoutDims(std);
+    if (marked.length) {
+      // one stack of labels beside the marks, away from the rules: left of the leftmost mark when
+      // that is right of the middle (the usual tail of large s_i), else right of the rightmost
+      const first = Math.min(...marked.map((d) => std[d])), last = Math.max(...marked.map((d) => std[d]));
+      const left = (Math.log10(first) - lo) / (hi - lo) > 0.45;
+      marked.forEach((dim, rank) => {
+        rows.push({ kind: 'dim', group: v.groupLabel, view: v.name, x0: sig(std[dim]), xlab: sig(left ? first : last), ypx: 6 + 10 * rank, left, text: `dim ${dim}` });
+      });
+    }
   });
   const groups = groupsOf(views);
   const cols = groups.length;
@@ -141,8 +147,8 @@ export function stdHistogramChart(a: Analysis): Chart | null {
         // labels stacked by rank, in pixels from the top of the panel
         ...[false, true].map((left) => ({
           transform: [{ filter: `datum.kind === 'dim' && ${left ? 'datum.left' : '!datum.left'}` }],
-          mark: { type: 'text', align: left ? 'right' : 'left', baseline: 'middle', dx: left ? -3 : 3, fontSize: 9, color: '#222' },
-          encoding: { x: { field: 'x0', type: 'quantitative' }, y: { field: 'ypx', type: 'quantitative', scale: null }, text: { field: 'text' } },
+          mark: { type: 'text', align: left ? 'right' : 'left', baseline: 'middle', dx: left ? -4 : 4, fontSize: 9, color: '#222' },
+          encoding: { x: { field: 'xlab', type: 'quantitative' }, y: { field: 'ypx', type: 'quantitative', scale: null }, text: { field: 'text' } },
         })),
       ],
     },
