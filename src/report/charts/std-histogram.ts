@@ -165,7 +165,7 @@ export function stdHistogramChart(a: Analysis): Chart | null {
         ? `The views differ in scale by more than a factor of ${OWN_DOMAIN_RATIO}, so each panel has its own axis. `
         : 'All panels share the s_i axis. ')
       + `Marked: dimensions whose s_i is more than ${STANDOUT_Z} standard deviations above the mean s_i and at least `
-      + `${STANDOUT_MEDIAN} times the median s_i (at most ${STANDOUT_MAX} per panel).`
+      + `${STANDOUT_MEDIAN} times the median s_i (at most ${STANDOUT_MAX} per panel, labelled from the largest down).`
       + (constant ? ` Constant dimensions (s_i = 0, up to ${constant} per panel) cannot be placed on the log axis and are not drawn.` : '')
       + (note ? ` ${note}` : ''),
     spec: topLevel(body),
