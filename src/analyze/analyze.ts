@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path';
 import { openNpy, sha256File, type EmbeddingSource } from '../io/index.js';
-import { StatsError, avgCosine, momentMetrics, momentsOf, type Moments, type StatsAccumulator } from '../stats/index.js';
+import { StatsError, avgCosine, momentMetrics, momentsOf, rogueShares, topRogueDims, type Moments, type StatsAccumulator } from '../stats/index.js';
 import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
@@ -206,7 +206,7 @@ export function analyzeAccumulator(
   names: readonly TransformName[],
   params: TransformParams,
   ctx: { ordered?: Map<TransformName, RunningIsoBN>; label?: string } = {},
-): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; results: TransformResult[]; warnings: string[] } {
+): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; results: TransformResult[]; warnings: string[]; rogueShares: Float64Array | null } {
   const warnings: string[] = [];
   const n = acc.count;
   const d = acc.dims;
@@ -236,7 +236,20 @@ export function analyzeAccumulator(
     ...(f ? { params: f.params } : {}),
   });
   const results = [result('none', base), ...fitted.map((f, k) => result(f.name, moments[k], f))];
-  return { base, fitted, moments, results, warnings };
+  // Rogue dimensions of the rows as read; the transformed rows' shares would need each view's
+  // squared unit components, which the second pass does not keep.
+  const nonzero = n - acc.zeroRows;
+  const shares = acc.unitSq ? rogueShares(acc.unitSum, acc.unitSq, nonzero) : null;
+  results[0].rogueDims = shares ? topRogueDims(shares) : null;
+  if (!shares) {
+    results[0].nullReasons = {
+      ...results[0].nullReasons,
+      rogueDims: acc.unitSq
+        ? `fewer than 2 non-zero rows (${nonzero}): no pair to share a cosine`
+        : 'the statistics were saved by an older isotropy without the per-dimension squared sums: run isotropy stats again to get them',
+    };
+  }
+  return { base, fitted, moments, results, warnings, rogueShares: shares };
 }
 
 /** Throws a StatsError unless the accumulator holds at least 2 rows. */

@@ -7,6 +7,6 @@ export { openNpy, readEmbeddings } from './npy-reader.js';
 export { matrixSource } from './memory-source.js';
 export { parseNpyHeader, type NpyHeader } from './npy-header.js';
 export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy-writer.js';
-export { writeFileAtomic } from './atomic-file.js';
+export { writeFileAtomic, checkOutputPath } from './atomic-file.js';
 export { sha256File } from './sha256.js';
 export { openFileBytes, type ByteSource } from './byte-source.js';

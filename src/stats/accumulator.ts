@@ -45,6 +45,11 @@ export interface StatsJSON {
   /** upper triangle of the centered co-moment matrix, row by row (d(d+1)/2 values), base64 f64 */
   comoment: string;
   unitSum: string;
+  /**
+   * per-dimension sum of squared unit-row components, sum_k u_ki^2 (rogue dimensions); base64 f64.
+   * Absent in files written before it existed: such files load with `unitSq` null.
+   */
+  unitSq?: string;
   min: string;
   max: string;
   sources: StatsSource[];
@@ -79,6 +84,11 @@ export class StatsAccumulator {
   /** `dims x dims` row-major; only the upper triangle (i <= j) is maintained */
   readonly comoment: Float64Array;
   readonly unitSum: Float64Array;
+  /**
+   * per-dimension sum of squared unit-row components, sum_k u_ki^2: with {@link unitSum} it gives
+   * each dimension's exact share of the average cosine; null after loading a file without it
+   */
+  unitSq: Float64Array | null;
   readonly min: Float64Array;
   readonly max: Float64Array;
   sources: StatsSource[] = [];
@@ -90,6 +100,7 @@ export class StatsAccumulator {
     this.mean = new Float64Array(dims);
     this.comoment = new Float64Array(dims * dims);
     this.unitSum = new Float64Array(dims);
+    this.unitSq = new Float64Array(dims);
     this.min = new Float64Array(dims).fill(Infinity);
     this.max = new Float64Array(dims).fill(-Infinity);
   }
@@ -133,7 +144,7 @@ export class StatsAccumulator {
   private addChunk(x: Float64Array, b: number, gram: GramKernel): void {
     const d = this.dims;
     this.seen += b;
-    const min = this.min, max = this.max, unit = this.unitSum;
+    const min = this.min, max = this.max, unit = this.unitSum, sq = this.unitSq;
     const bm = new Float64Array(d);
     let zero = 0;
     for (let r = 0; r < b; r++) {
@@ -148,7 +159,15 @@ export class StatsAccumulator {
       }
       if (ss === 0) { zero++; continue; }
       const inv = 1 / Math.sqrt(ss);
-      for (let c = 0; c < d; c++) unit[c] += x[o + c] * inv;
+      if (sq) {
+        for (let c = 0; c < d; c++) {
+          const u = x[o + c] * inv;
+          unit[c] += u;
+          sq[c] += u * u;
+        }
+      } else {
+        for (let c = 0; c < d; c++) unit[c] += x[o + c] * inv;
+      }
     }
     this.zeroRows += zero;
     for (let c = 0; c < d; c++) bm[c] /= b;
@@ -173,6 +192,9 @@ export class StatsAccumulator {
     this.seen += other.seen;
     this.nonfiniteRows += other.nonfiniteRows;
     this.zeroRows += other.zeroRows;
+    // Both sides must have the squares for the union to have them.
+    if (this.unitSq && other.unitSq) for (let c = 0; c < this.dims; c++) this.unitSq[c] += other.unitSq[c];
+    else this.unitSq = null;
     for (let c = 0; c < this.dims; c++) {
       this.unitSum[c] += other.unitSum[c];
       if (other.min[c] < this.min[c]) this.min[c] = other.min[c];
@@ -248,6 +270,7 @@ export class StatsAccumulator {
       mean: f64ToBase64(this.mean),
       comoment: f64ToBase64(packed),
       unitSum: f64ToBase64(this.unitSum),
+      ...(this.unitSq ? { unitSq: f64ToBase64(this.unitSq) } : {}),
       min: f64ToBase64(this.min),
       max: f64ToBase64(this.max),
       sources: this.sources,
@@ -271,6 +294,7 @@ export class StatsAccumulator {
     const acc = new StatsAccumulator(d);
     acc.mean.set(c.mean);
     acc.unitSum.set(c.unitSum);
+    acc.unitSq = c.unitSq;
     acc.min.set(c.min);
     acc.max.set(c.max);
     let k = 0;

@@ -11,3 +11,4 @@ export { isoScore } from './iso-score.js';
 export { avgCosine } from './avg-cosine.js';
 export { PartitionSums, partitionIsotropy, type PartitionSumsState } from './partition-isotropy.js';
 export { momentsOf, momentMetrics, negligibleVarianceMask, secondMoment, type Moments, type MomentMetrics } from './moments.js';
+export { rogueShares, topRogueDims, ROGUE_TOP } from './rogue-dims.js';
