@@ -1,21 +1,21 @@
-import { openNpy } from '../io/index.js';
+import { openEmbeddings, type OpenOptions } from '../io/index.js';
 import { StatsAccumulator } from '../stats/index.js';
 import { parseTransforms, type TransformParams } from '../transforms/index.js';
-import { analyzeAccumulator } from './analyze.js';
+import { analyzeAccumulator, openOptions } from './analyze.js';
 import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
 import { toolInfo } from './tool.js';
 
 /**
- * Sufficient statistics of one .npy file (one shard of a larger set), for `isotropy stats --save`;
+ * Sufficient statistics of one embeddings file, any format `openEmbeddings` reads (one shard of a larger set), for `isotropy stats --save`;
  * shards computed anywhere merge exactly ({@link StatsAccumulator.merge}).
  */
 export async function collectStats(
   path: string,
-  opts: { layer?: number; dropNonfinite?: boolean; blockRows?: number; onRows?: (done: number, total: number) => void } = {},
+  opts: OpenOptions & { blockRows?: number; onRows?: (done: number, total: number) => void } = {},
 ): Promise<StatsAccumulator> {
-  const source = await openNpy(path, { layer: opts.layer });
+  const source = await openEmbeddings(path, openOptions(opts));
   try {
     const { acc } = await firstPass(source, [], { ...opts, onRows: (k) => opts.onRows?.(k, source.rows) });
     return acc;

@@ -10,3 +10,8 @@ export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy-writer.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { sha256File } from './sha256.js';
 export { openFileBytes, type ByteSource } from './byte-source.js';
+export { openNpyBytes } from './npy-reader.js';
+export { openEmbeddings, openFormat } from './open-format.js';
+export { resolveInput, type ResolvedPart } from './resolve-input.js';
+export { FORMATS, sniffFormat, type FormatName } from './sniff.js';
+export type { OpenOptions } from './types.js';

@@ -4,11 +4,11 @@ import { readOptions } from '../options.js';
 import { Progress } from '../progress.js';
 
 export const command = 'stats <file>';
-export const describe = 'Sufficient statistics of one .npy shard, to merge later (isotropy merge)';
+export const describe = 'Sufficient statistics of one embeddings file (a shard), to merge later (isotropy merge)';
 
 export function builder(y: Argv) {
   return readOptions(y
-    .positional('file', { type: 'string', demandOption: true, describe: 'one .npy shard' })
+    .positional('file', { type: 'string', demandOption: true, describe: 'one embeddings file (any format analyze reads)' })
     .option('save', { type: 'string', describe: 'write the statistics JSON to this file (default: stdout)' }))
     .example('$0 stats part1.npy --save part1.stats.json', 'then: isotropy merge part*.stats.json');
 }
@@ -19,6 +19,9 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
   try {
     const acc = await collectStats(file, {
       layer: argv.layer,
+      key: argv.key,
+      column: argv.column,
+      field: argv.field,
       dropNonfinite: argv.dropNonfinite,
       onRows: (done, total) => progress.update(file, done, total),
     });
