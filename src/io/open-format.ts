@@ -29,9 +29,6 @@ const FORMAT_TITLES: Record<FormatName, string> = {
   hdf5: 'HDF5', glove: 'GloVe / word2vec text', word2vec: 'word2vec binary', csv: 'CSV', tsv: 'TSV', jsonl: 'JSONL',
 };
 
-// TEMP (first commit): readers land one by one.
-const notYet: Reader = async (bytes) => { await bytes.close(); throw npyFail(bytes.name, 'this format is not readable yet'); };
-
 /** The readers, loaded on first use so that a .npy analysis never loads Arrow, h5wasm, ... */
 const READERS: Record<FormatName, () => Promise<Reader>> = {
   npy: async () => async (bytes, opts, ctx) => {
@@ -43,15 +40,15 @@ const READERS: Record<FormatName, () => Promise<Reader>> = {
     return openNpyBytes(bytes, { layer: opts.layer });
   },
   npz: async () => (await import('./npz-reader.js')).openNpz,
-  safetensors: async () => notYet,
-  parquet: async () => notYet,
-  arrow: async () => notYet,
-  hdf5: async () => notYet,
-  glove: async () => notYet,
-  word2vec: async () => notYet,
-  csv: async () => notYet,
-  tsv: async () => notYet,
-  jsonl: async () => notYet,
+  safetensors: async () => (await import('./safetensors-reader.js')).openSafetensors,
+  parquet: async () => (await import('./parquet-reader.js')).openParquet,
+  arrow: async () => (await import('./arrow-reader.js')).openArrow,
+  hdf5: async () => (await import('./hdf5-reader.js')).openHdf5,
+  glove: async () => (await import('./glove-reader.js')).openGlove,
+  word2vec: async () => (await import('./word2vec-reader.js')).openWord2vecBinary,
+  csv: async () => (await import('./csv-reader.js')).openCsv,
+  tsv: async () => (await import('./csv-reader.js')).openCsv,
+  jsonl: async () => (await import('./jsonl-reader.js')).openJsonl,
 };
 
 /**
