@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { ByteSource } from './byte-source.js';
 import { describeError, npyFail, quote } from './errors.js';
 import { formatShape } from './npy-header.js';
@@ -16,6 +17,9 @@ type H5Dataset = InstanceType<H5['Dataset']>;
 
 let h5: Promise<H5['default']> | null = null;
 
+/** HDF5's own diagnostics, caught while one of our calls runs (null: not in a call). */
+let caught: string[] | null = null;
+
 /** h5wasm's node build, loaded and initialised once (it reads local files directly). */
 async function loadH5(): Promise<H5['default']> {
   h5 ??= (async () => {
@@ -24,6 +28,47 @@ async function loadH5(): Promise<H5['default']> {
     return mod.default;
   })();
   return h5;
+}
+
+/**
+ * Runs a (synchronous) h5wasm call; returns its result and the innermost HDF5 reason it printed.
+ * The HDF5 library prints its error stack straight to file descriptor 2 (emscripten's raw node
+ * file system calls fs.writeSync(2, ...)); for the length of the call those writes are caught,
+ * so the user sees our one-line message instead of forty lines of C stack.
+ */
+function hush<T>(fn: () => T): { value: T | undefined; error: unknown; reason: string | null } {
+  const original = fs.writeSync;
+  caught = [];
+  const lines = caught;
+  (fs as { writeSync: unknown }).writeSync = (fd: number, buffer: unknown, ...rest: unknown[]) => {
+    if (fd === 2 && lines !== null) {
+      if (typeof buffer === 'string') {
+        lines.push(buffer);
+        return Buffer.byteLength(buffer);
+      }
+      const b = buffer as Uint8Array;
+      const offset = (rest[0] as number | undefined) ?? 0;
+      const length = (rest[1] as number | undefined) ?? b.length - offset;
+      lines.push(Buffer.from(b.buffer, b.byteOffset + offset, length).toString('utf8'));
+      return length;
+    }
+    return (original as (...a: unknown[]) => number)(fd, buffer, ...rest);
+  };
+  try {
+    return { value: fn(), error: null, reason: reasonOf(lines) };
+  } catch (error) {
+    return { value: undefined, error, reason: reasonOf(lines) };
+  } finally {
+    (fs as { writeSync: unknown }).writeSync = original;
+    caught = null;
+  }
+}
+
+/** The last `#00N: ... in F(): reason` line of an HDF5 error stack, as `reason`. */
+function reasonOf(lines: string[]): string | null {
+  const text = lines.join('');
+  const all = [...text.matchAll(/#\d+: .*? in [\w.]+\(\): ([^\n]+)/g)];
+  return all.length ? all[all.length - 1][1].trim() : null;
 }
 
 /** numpy descr of an HDF5 numeric dataset, or null (strings, compounds, ...). Class 0 = integer, 1 = float. */
@@ -53,27 +98,23 @@ export async function openHdf5(bytes: ByteSource, opts: OpenOptions, ctx: Format
   }
   const local = ctx.localPath;
   const lib = await loadH5();
-  let file: H5File;
-  try {
-    file = new lib.File(local, 'r');
-  } catch (err) {
-    throw npyFail(path, `HDF5 cannot open it (${describeError(err)}): the file is truncated or damaged`);
+  const opened = hush(() => new lib.File(local, 'r'));
+  const file = opened.value as H5File;
+  if (opened.error !== null || !file || (file as unknown as { file_id: bigint }).file_id < 0n) {
+    const why = opened.reason ?? (opened.error !== null ? describeError(opened.error) : 'not an HDF5 file');
+    throw npyFail(path, `HDF5 cannot open it (${quote(why, 120)}): the file is truncated or damaged`);
   }
   try {
     const candidates: { key: string; shape: number[]; dtype: string; ds: H5Dataset }[] = [];
-    let names: string[];
-    try {
-      names = file.paths();
-    } catch (err) {
-      throw npyFail(path, `HDF5 cannot list its contents (${describeError(err)}): the file is damaged`);
+    const listed = hush(() => file.paths());
+    if (listed.error !== null || !listed.value) {
+      throw npyFail(path, `HDF5 cannot list its contents (${quote(listed.reason ?? describeError(listed.error), 120)}): the file is damaged`);
     }
-    for (const name of names) {
-      let obj;
-      try {
-        obj = file.get(name);
-      } catch {
-        continue; // broken links and the like are not embeddings
-      }
+    for (const raw of listed.value) {
+      const name = raw.startsWith('/') ? raw : `/${raw}`;
+      const got = hush(() => file.get(name));
+      // broken links and the like are not embeddings
+      const obj = got.error === null ? got.value : null;
       if (!(obj instanceof lib.Dataset)) continue;
       const meta = obj.metadata;
       const descr = descrOf(meta);
@@ -98,11 +139,10 @@ export async function openHdf5(bytes: ByteSource, opts: OpenOptions, ctx: Format
     const ds = chosen.ds;
     const slabRows = Math.max(1, Math.floor(SLAB_BYTES / (d * itemsize)));
     const readRows = (r0: number, r1: number, out: Float64Array, outRow: number) => {
-      let data;
-      try {
-        data = ds.slice(layer === null ? [[r0, r1]] : [[r0, r1], [layer, layer + 1]]);
-      } catch (err) {
-        throw npyFail(path, `HDF5 cannot read rows ${r0}..${r1} of ${quote(chosen.key)} (${describeError(err)}): the file is truncated or damaged`);
+      const read = hush(() => ds.slice(layer === null ? [[r0, r1]] : [[r0, r1], [layer, layer + 1]]));
+      const data = read.value;
+      if (read.error !== null || read.reason !== null) {
+        throw npyFail(path, `HDF5 cannot read rows ${r0}..${r1} of ${quote(chosen.key)} (${quote(read.reason ?? describeError(read.error), 120)}): the file is truncated or damaged`);
       }
       if (!data || typeof data !== 'object' || !('length' in data) || (data as ArrayLike<unknown>).length !== (r1 - r0) * d) {
         throw npyFail(path, `HDF5 returned an unexpected block for rows ${r0}..${r1} of ${quote(chosen.key)}: the file is damaged`);
@@ -137,16 +177,12 @@ export async function openHdf5(bytes: ByteSource, opts: OpenOptions, ctx: Format
         },
         checkpointBefore: (row) => row,
         async close() {
-          file.close();
+          hush(() => file.close());
         },
       },
     );
   } catch (err) {
-    try {
-      file.close();
-    } catch {
-      // already failing
-    }
+    hush(() => file.close());
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, crc32, gunzipSync } from 'node:zlib';
 import { parquetMetadataAsync, parquetSchema, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { compressors as bundled } from 'hyparquet-compressors';
 import { parquetHeader } from 'hyparquet/src/column.js';
@@ -274,6 +274,8 @@ class PageReader {
       const from = this.pos - this.bufStart;
       const body = this.buf.subarray(from, from + size);
       this.pos += size;
+      // writers may store a CRC-32 of the page (pyarrow's write_page_checksum): check it when present
+      if (typeof header.crc === 'number' && (crc32(body) >>> 0) !== (header.crc >>> 0)) throw new Error('a page fails its CRC-32 check');
       return { header, body };
     }
   }

@@ -65,10 +65,11 @@ export function pytorchError(name: string): Error {
 
 /** safetensors: an 8-byte little-endian header length N, then a JSON object of N bytes. */
 function isSafetensors(head: Uint8Array, size: number): boolean {
-  if (head.length < 10) return false;
+  if (head.length < 10 || size < 10) return false;
   const dv = new DataView(head.buffer, head.byteOffset, 8);
   const n = dv.getBigUint64(0, true);
-  if (n < 2n || n > BigInt(size - 8)) return false;
+  // A length past the end still means safetensors when JSON follows: its reader says what is wrong.
+  if (n < 2n || (n > BigInt(size - 8) && head[8] !== 0x7b)) return false;
   let i = 8;
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x09 || head[i] === 0x0d)) i++;
   return head[i] === 0x7b; // '{'
