@@ -1,6 +1,6 @@
 // The Parquet and Arrow files of the format benchmark (run bench/formats-make.py first: it writes
-// emb.npy and emb.csv). Parquet is written by DuckDB from the CSV (install it with
-// `cd fixtures/formats && npm install`), Arrow by apache-arrow from the .npy.
+// emb.npy and emb.csv). Parquet is written by DuckDB from the CSV and by parquet-wasm from Arrow
+// (install both with `cd fixtures/formats && npm install`), Arrow by apache-arrow from the .npy.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -28,4 +28,8 @@ const con = await db.connect();
 const cols = Array.from({ length: D }, (_, i) => `column${String(i).padStart(3, '0')}`);
 await con.run(`COPY (SELECT [${cols.join(', ')}]::FLOAT[${D}] AS emb FROM read_csv('${join(dir, 'emb.csv')}', header = false, columns = {${cols.map((c) => `'${c}': 'FLOAT'`).join(', ')}}))
   TO '${join(dir, 'emb.parquet')}' (FORMAT parquet, COMPRESSION snappy)`);
+// and by arrow-rs (parquet-wasm), whose pages are about 1 MiB (DuckDB's hold a third of the column each)
+const pq = await import(require.resolve('parquet-wasm/node'));
+const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.SNAPPY).build();
+writeFileSync(join(dir, 'emb.arrowrs.parquet'), pq.writeParquet(pq.Table.fromIPCStream(tableToIPC(new Table(batches), 'stream')), props));
 console.log('node part done');

@@ -1,5 +1,7 @@
 /**
- * Reading and writing .npy embedding matrices. A leaf module: it depends only on node: builtins.
+ * Reading embeddings in every input format (`openEmbeddings`, `openFormat`; .npy, .npz,
+ * safetensors, Parquet, Arrow, HDF5, text) and writing .npy. A leaf module: node builtins and
+ * format libraries only (yauzl, hyparquet, apache-arrow, h5wasm, lz4js, fzstd).
  */
 export { NpyError, quote } from './errors.js';
 export type { BlockOptions, EmbeddingSource, OpenNpyOptions, RowBlock } from './types.js';

@@ -125,6 +125,10 @@ export async function openParquet(bytes: ByteSource, opts: OpenOptions, _ctx: Fo
   }
 }
 
+function toNumber(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
 function groupOf(starts: number[], row: number): number {
   let g = 0;
   while (g + 1 < starts.length && starts[g + 1] <= row) g++;
@@ -416,25 +420,29 @@ class ParquetRows implements RowCursor {
     const col = this.ctx.col;
     const n = Math.max(def?.length ?? 0, rep.length, def?.length ? 0 : values.length);
     let vi = 0;
+    // A row's values are the run values[segStart, vi) of this page, after what earlier pages held
+    // of it (this.row): rows are copied out in one piece, not value by value.
+    let segStart = 0;
+    const list = col.kind === 'list';
     for (let i = 0; i < n; i++) {
       const dl = def && def.length ? def[i] : col.maxDef;
       const rl = rep.length ? rep[i] : 0;
       if (rl === 0) {
-        this.finishRow();
+        this.finishRow(list ? values : null, segStart, vi);
+        segStart = vi;
         this.rowOpen = true;
       }
       if (dl < col.defPresent) this.rowNull = true;
-      else if (col.kind === 'blob') {
+      else if (!list) {
         if (dl === col.maxDef) this.pushBlob(values[vi++] as Uint8Array | string);
       } else if (dl === col.defPresent) {
         // an empty list: no element
       } else if (dl < col.maxDef) this.nullElement = true;
-      else {
-        const v = values[vi++];
-        this.row.push(typeof v === 'bigint' ? Number(v) : (v as number));
-      }
+      else vi++;
     }
     if (vi !== values.length) throw new Error(`a page has ${values.length} values for ${vi} defined slots`);
+    // the last row may go on in the next page: keep its part
+    if (list && this.rowOpen) for (let k = segStart; k < vi; k++) this.row.push(toNumber(values[k]));
   }
 
   private pushBlob(v: Uint8Array | string): void {
@@ -451,14 +459,17 @@ class ParquetRows implements RowCursor {
     return this.ctx.starts[this.group] + this.groupRows;
   }
 
-  private finishRow(): void {
+  /** Completes the open row: the carried values, then `values[a, b)` of the current page. */
+  private finishRow(values: DecodedArray | null = null, a = 0, b = 0): void {
     if (!this.rowOpen) return;
     const { ctx } = this;
     const r = this.nextRowIndex();
     const col = ctx.col;
     this.rowOpen = false;
     this.groupRows++;
-    let values: ArrayLike<number> = this.row;
+    const carried = this.row.length;
+    const len = carried + (values === null ? 0 : b - a);
+    let nullRow: Float64Array | null = null;
     if (this.rowNull || this.nullElement) {
       if (!ctx.dropNonfinite) {
         throw this.fail(
@@ -466,23 +477,31 @@ class ParquetRows implements RowCursor {
         );
       }
       if (ctx.dims < 0) throw this.fail(`row ${r} (0-based) of column ${quote(col.name)} is null, and no earlier row tells the vector width: drop null rows first`);
-      values = new Float64Array(ctx.dims).fill(NaN);
+      nullRow = new Float64Array(ctx.dims).fill(NaN);
     } else if (ctx.dims < 0) {
-      if (this.row.length === 0) throw this.fail(`row ${r} (0-based) of column ${quote(col.name)} is an empty vector: every row needs the same number of values`);
-      ctx.dims = this.row.length;
-    } else if (this.row.length !== ctx.dims) {
-      throw this.fail(`row ${r} (0-based) of column ${quote(col.name)} has ${this.row.length} values but the first row has ${ctx.dims}: every vector must have the same length`);
+      if (len === 0) throw this.fail(`row ${r} (0-based) of column ${quote(col.name)} is an empty vector: every row needs the same number of values`);
+      ctx.dims = len;
+    } else if (len !== ctx.dims) {
+      throw this.fail(`row ${r} (0-based) of column ${quote(col.name)} has ${len} values but the first row has ${ctx.dims}: every vector must have the same length`);
     }
-    this.row = [];
-    this.rowNull = false;
-    this.nullElement = false;
     const d = ctx.dims;
     if ((this.readyRows + 1) * d > this.ready.length) {
       const grown = new Float64Array(Math.max(1024 * d, this.ready.length * 2));
       grown.set(this.ready.subarray(0, this.readyRows * d));
       this.ready = grown;
     }
-    this.ready.set(values, this.readyRows * d);
+    const o = this.readyRows * d;
+    if (nullRow !== null) this.ready.set(nullRow, o);
+    else {
+      if (carried) this.ready.set(this.row, o);
+      if (values !== null && b > a) {
+        if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array)) this.ready.set((values as Float32Array).subarray(a, b), o + carried);
+        else for (let k = a; k < b; k++) this.ready[o + carried + k - a] = toNumber(values[k]);
+      }
+    }
+    this.row = [];
+    this.rowNull = false;
+    this.nullElement = false;
     this.readyRows++;
   }
 }
