@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import type { ByteSource } from './byte-source.js';
 import { npyFail, quote } from './errors.js';
 import type { FormatContext } from './open-format.js';
-import { parseNumber, scanText, textSource, type TextFormat } from './text-rows.js';
+import { fastNumbers, parseNumber, scanText, textSource, type TextFormat } from './text-rows.js';
 import type { EmbeddingSource, OpenOptions } from './types.js';
 
 function unquote(f: string): string {
@@ -59,6 +59,11 @@ export async function openCsv(bytes: ByteSource, _opts: OpenOptions, _ctx: Forma
       dtype: 'text',
       notes: [],
       parse(text, line, _row, out, o) {
+        const fast = delim === ',' ? fastNumbers(text) : delim === '\t' ? fastNumbers(text.replaceAll('\t', ',')) : null;
+        if (fast !== null && fast.length === width) {
+          for (let j = 0; j < dims; j++) out[o + j] = fast[j + skip];
+          return;
+        }
         const f = split(text);
         if (f.length !== width) {
           throw npyFail(path, `line ${line} has ${f.length} fields but line ${header ? `${scan.first[0].line} (the header)` : dataStart} has ${width}: every row needs the same number of values`);

@@ -1,7 +1,7 @@
 import type { ByteSource } from './byte-source.js';
 import { npyFail, quote } from './errors.js';
 import type { FormatContext } from './open-format.js';
-import { parseNumber, scanText, textSource, type TextFormat } from './text-rows.js';
+import { fastNumbers, parseNumber, scanText, textSource, type TextFormat } from './text-rows.js';
 import type { EmbeddingSource, OpenOptions } from './types.js';
 
 /** Splits on runs of spaces/tabs (GloVe uses one space; word2vec text often ends lines with one). */
@@ -49,6 +49,12 @@ export async function openGlove(bytes: ByteSource, _opts: OpenOptions, _ctx: For
       dtype: 'text',
       notes: [],
       parse(text, line, _row, out, o) {
+        const space = text.indexOf(' ');
+        const fast = space > 0 ? fastNumbers(text.slice(space + 1).trimEnd().replaceAll(' ', ',')) : null;
+        if (fast !== null && fast.length === dims) {
+          out.set(fast, o);
+          return;
+        }
         const t = tokens(text);
         if (t.length < dims + 1) {
           throw npyFail(path, `line ${line} has ${t.length - 1} values after the word but line ${scan.first[headerLines]?.line ?? 1} has ${dims}: every row needs the same number of values`);
