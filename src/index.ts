@@ -1,7 +1,7 @@
 /**
  * isotropy-toolkit: how isotropic are your embeddings, and what does IsoBN do to them?
  *
- * Read embeddings (`readEmbeddings`, `openNpy`), compute one-pass sufficient statistics
+ * Read embeddings in any format (`openEmbeddings`; `readEmbeddings`, `openNpy` for .npy), compute one-pass sufficient statistics
  * (`StatsAccumulator`) and the metrics built from them, transform with IsoBN and friends, and run
  * the whole analysis (`analyze`) as `isotropy analyze` does, and render it as one offline HTML page
  * (`renderReport`), or as one SVG (and PNG) per chart for a paper (`renderFigures`); the chart

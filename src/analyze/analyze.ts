@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { openNpy, sha256File, type EmbeddingSource } from '../io/index.js';
+import { openEmbeddings, sha256File, type EmbeddingSource, type OpenOptions } from '../io/index.js';
 import { StatsError, avgCosine, momentMetrics, momentsOf, rogueShares, topRogueDims, type Moments, type StatsAccumulator } from '../stats/index.js';
 import {
   fitTransform, mapMoments, parseTransforms,
@@ -25,7 +25,7 @@ export interface AnalyzeProgress {
 }
 
 /** Options of {@link analyze}; the transform parameters go alongside (eps, beta, ...). */
-export interface AnalyzeOptions extends TransformParams {
+export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
   /** transform names, comma-separated or a list; "none" for no transform; default "isobn" */
   transforms?: string | readonly string[];
   /** layer of (n, L, d) input; negative counts from the end; default -1 (last) */
@@ -58,7 +58,9 @@ export interface AnalyzeOptions extends TransformParams {
  *
  * Reads every file once for the sufficient statistics (and, unless `onePass`, a second time for
  * I(W) and the average cosine of transformed rows); memory is O(d^2 + block) whatever n is.
- * Inputs are .npy paths or {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
+ * Inputs are paths of embedding files in any format `openEmbeddings` reads (.npy, .npz,
+ * safetensors, Parquet, Arrow, HDF5, text; `key`/`column`/`field` pick the array) or
+ * {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
  *
  * @throws NpyError for unreadable files, StatsError for unusable data (fewer than 2 rows, NaN
  *         without dropNonfinite), TransformError for bad transform names or parameters
@@ -79,7 +81,7 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
   try {
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
-      const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
+      const source = typeof input === 'string' ? await openEmbeddings(input, openOptions(opts)) : input;
       try {
         // Hashing streams the file alongside the first pass; the page cache serves the second reader.
         const hashing = typeof input === 'string' ? sha256File(input) : null;
@@ -101,6 +103,11 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
   const backend = kernels.info();
   if (backend) analysis.backend = backend;
   return analysis;
+}
+
+/** The reading options of an analysis, as `openEmbeddings` takes them. */
+export function openOptions(opts: { layer?: number; key?: string; column?: string; field?: string; dropNonfinite?: boolean }): OpenOptions {
+  return { layer: opts.layer, key: opts.key, column: opts.column, field: opts.field, dropNonfinite: opts.dropNonfinite };
 }
 
 /**

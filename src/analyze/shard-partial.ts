@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { openNpy, quote, type EmbeddingSource } from '../io/index.js';
+import { openEmbeddings, quote, type EmbeddingSource, type OpenOptions } from '../io/index.js';
 import { StatsError, f64Field, f64ToBase64, hexField, intField, isRecord } from '../stats/index.js';
+import { openOptions } from './analyze.js';
 import { Kernels } from './kernels.js';
 import { readRows, sampleIndices } from './sample.js';
 import { projectionSums, type ViewSums } from './second-pass.js';
@@ -27,7 +28,7 @@ export interface ShardPartial {
 }
 
 /** Options of {@link computePartial}: which part of the file, and the kernels. */
-export interface PartialOptions {
+export interface PartialOptions extends Pick<OpenOptions, 'key' | 'column' | 'field'> {
   /** the same `i/N` as in round 1 */
   shard?: string | { index: number; count: number };
   layer?: number;
@@ -45,7 +46,7 @@ export interface PartialOptions {
  * @throws StatsError when the shard is not in the plan, or its file changed since round 1
  */
 export async function computePartial(input: string | EmbeddingSource, plan: ShardPlan, opts: PartialOptions = {}): Promise<ShardPartial> {
-  const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
+  const source = typeof input === 'string' ? await openEmbeddings(input, { ...openOptions(opts), dropNonfinite: true }) : input;
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
   try {
     const file = typeof input === 'string' ? { resolved: resolve(input), fingerprint: await fileFingerprint(input) } : null;

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { openNpy, type EmbeddingSource } from '../io/index.js';
+import { openEmbeddings, type EmbeddingSource, type OpenOptions } from '../io/index.js';
 import { withEighSolver } from '../linalg/index.js';
 import { StatsAccumulator, StatsError, isRecord, statsDigest, type StatsJSON, type StatsSource } from '../stats/index.js';
 import { RUNNING_DEFAULTS, parseTransforms, type TransformParams } from '../transforms/index.js';
-import { analyzeAccumulator, inputLabels } from './analyze.js';
+import { analyzeAccumulator, inputLabels, openOptions } from './analyze.js';
 import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
 import { firstPass, type RowRange } from './first-pass.js';
 import { Kernels } from './kernels.js';
@@ -28,7 +28,7 @@ export interface ShardJSON extends StatsJSON {
 }
 
 /** Options of {@link computeShard} (and of the second round, which reads the same rows). */
-export interface ShardOptions extends TransformParams {
+export interface ShardOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
   /** layer of an (n, L, d) file; negative counts from the end; default the last */
   layer?: number;
   /** skip rows holding NaN/Inf (counted) instead of failing; default false */
@@ -60,7 +60,7 @@ export async function computeShard(input: string | EmbeddingSource, opts: ShardO
   const names = parseTransforms(opts.transforms ?? 'none');
   const running = names.includes('isobn-running');
   const part = opts.shard === undefined ? null : parseShardPart(opts.shard);
-  const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
+  const source = typeof input === 'string' ? await openEmbeddings(input, openOptions(opts)) : input;
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
   try {
     const align = running ? opts.batchSize ?? RUNNING_DEFAULTS.batchSize : 1;

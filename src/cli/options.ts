@@ -21,7 +21,10 @@ export function transformParamOptions<T>(y: Argv<T>, opts: { defaults?: boolean 
 export function readOptions<T>(y: Argv<T>) {
   return y
     .option('layer', { type: 'number', describe: 'layer of an (n, layers, d) array; negative counts from the end (default: the last)' })
-    .option('drop-nonfinite', { type: 'boolean', describe: 'skip rows holding NaN/Inf (counted and reported) instead of failing', default: false })
+    .option('key', { type: 'string', describe: '.npz member, safetensors tensor or HDF5 dataset (/path) to read (default: the only 2-D/3-D array)' })
+    .option('column', { type: 'string', describe: 'Parquet/Arrow column of vectors (default: the only one)' })
+    .option('field', { type: 'string', describe: 'JSONL field holding the vector, dotted for nested (default: embedding)' })
+    .option('drop-nonfinite', { type: 'boolean', describe: 'skip rows holding NaN/Inf, or null vectors (counted and reported), instead of failing', default: false })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress or warnings on stderr', default: false });
 }
 

@@ -9,6 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { ExtractError, type HostTensor } from './types.js';
 import { float16Table } from '../io/dtype.js';
 import { quote } from '../io/errors.js';
+import { SAFETENSORS_DTYPE_SIZES as DTYPE_SIZES, readSafetensorsHeader, safetensorsSizeFromPrefix as sizeFromPrefix } from '../io/safetensors-header.js';
 
 /** One tensor of a safetensors file, located by absolute byte offsets. */
 export interface SafetensorsEntry {
@@ -26,17 +27,6 @@ export interface SafetensorsEntry {
   end: number;
 }
 
-/** Bytes per element of every dtype the format defines (we only decode the float ones). A Map: dtype names come from files. */
-const DTYPE_SIZES: ReadonlyMap<string, number> = new Map([
-  ['F64', 8], ['F32', 4], ['F16', 2], ['BF16', 2],
-  ['I64', 8], ['I32', 4], ['I16', 2], ['I8', 1],
-  ['U64', 8], ['U32', 4], ['U16', 2], ['U8', 1],
-  ['BOOL', 1], ['F8_E4M3', 1], ['F8_E5M2', 1], ['F8_E8M0', 1],
-]);
-
-/** The same cap as the reference implementation: a bigger header is a corrupt length, not a model. */
-const MAX_HEADER_BYTES = 100_000_000;
-
 /** FileHandle.read takes at most 2 GiB - 1 per call; big embedding matrices need several. */
 const READ_CHUNK = 1 << 30;
 
@@ -48,22 +38,11 @@ function fail(path: string, message: string): ExtractError {
   return new ExtractError(`${path}: ${message}`);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Reads and validates the header of a safetensors file; no tensor data is read.
  *
- * Checks, in this order: the file holds at least the 8-byte length; the header length is not 0,
- * not over 100 MB and does not run past the end of the file; the header is UTF-8 JSON holding an
- * object; `__metadata__` (optional) maps strings to strings; every tensor has a known dtype, a
- * shape of non-negative integers and `data_offsets` `[b, e]` with `0 <= b <= e <=` data size and
- * `e - b == prod(shape) * itemsize`; and, as the reference implementation requires, the tensors
- * tile the data region exactly: sorted by offset, each starts where the previous one ended, the
- * first at 0, and the last ends at the end of the file. So a header length that is off by a few
- * bytes (which the JSON padding can hide) or a file with missing or extra bytes is refused instead
- * of being read shifted. Zero-element tensors (b == e) are allowed where they fit that tiling.
+ * The checks, the tensors tiling the data region exactly included, are `readSafetensorsHeader`'s
+ * (src/io/safetensors-header.ts, shared with the embeddings reader).
  *
  * @param path - the `.safetensors` file.
  * @returns the entries sorted by their position in the file (the order the JSON lists them in
@@ -87,27 +66,18 @@ export async function readSafetensorsIndex(
     const info = await fh.stat();
     // Linux opens folders for reading without complaint; the first read would fail obscurely.
     if (info.isDirectory()) throw fail(path, 'is a folder, not a safetensors file');
-    const size = info.size;
-    if (size < 8) {
-      throw fail(path, `only ${size} bytes long, too short for a safetensors file (8-byte header length missing); ${REDOWNLOAD}`);
-    }
-    const lenBuf = Buffer.alloc(8);
-    await readFully(fh, lenBuf, 0, path);
-    const n = headerLength(path, lenBuf);
-    if (8 + n > size) {
-      throw fail(path, `header length ${n} bytes runs past the end of the file (${size} bytes): the file is truncated or not a safetensors file; ${REDOWNLOAD}`);
-    }
-    const headerBytes = Buffer.alloc(n);
-    await readFully(fh, headerBytes, 8, path);
-    const { entries, metadata, dataEnd } = parseHeader(path, headerBytes, size - 8 - n);
-    const dataSize = size - 8 - n;
-    if (dataEnd !== dataSize) {
-      const what = dataEnd < dataSize
-        ? `the file has ${dataSize - dataEnd} byte(s) more than the tensors account for`
-        : `the file ends ${dataEnd - dataSize} byte(s) before the last tensor does`;
-      throw fail(path, `the header describes ${dataEnd} data bytes but the file holds ${dataSize} after the ${n}-byte header: ${what} (a wrong header length, or a truncated or corrupt file); ${REDOWNLOAD}`);
-    }
-    return { entries, metadata };
+    const { tensors, metadata } = await readSafetensorsHeader({
+      path,
+      size: info.size,
+      async read(position, length) {
+        const buf = Buffer.alloc(length);
+        await readFully(fh, buf, position, path);
+        return buf;
+      },
+      fail: (message) => new ExtractError(message),
+      fix: REDOWNLOAD,
+    });
+    return { entries: tensors.map((t) => ({ ...t, file: path })), metadata };
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -124,110 +94,7 @@ export async function readSafetensorsIndex(
  * @throws ExtractError when the header is corrupt (see {@link readSafetensorsIndex}).
  */
 export function safetensorsSizeFromPrefix(path: string, prefix: Uint8Array): { size: number } | { need: number } {
-  if (prefix.length < 8) return { need: 8 };
-  const n = headerLength(path, prefix);
-  if (prefix.length < 8 + n) return { need: 8 + n };
-  return { size: 8 + n + parseHeader(path, prefix.subarray(8, 8 + n), Number.MAX_SAFE_INTEGER).dataEnd };
-}
-
-function headerLength(path: string, first8: Uint8Array): number {
-  const headerLen = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
-  if (headerLen === 0n) throw fail(path, `header length is 0: not a safetensors file, or a corrupt one; ${REDOWNLOAD}`);
-  if (headerLen > BigInt(MAX_HEADER_BYTES)) {
-    throw fail(path, `header length ${headerLen} bytes is over the 100 MB limit: not a safetensors file, or a corrupt one; ${REDOWNLOAD}`);
-  }
-  return Number(headerLen);
-}
-
-/**
- * Parses the JSON header and checks that the tensors tile `[0, dataEnd)` exactly.
- * @param dataSize - bytes after the header (for the "past the end" message); MAX_SAFE_INTEGER when unknown.
- */
-function parseHeader(
-  path: string,
-  headerBytes: Uint8Array,
-  dataSize: number,
-): { entries: SafetensorsEntry[]; metadata: Record<string, string>; dataEnd: number } {
-  const n = headerBytes.length;
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
-  } catch {
-    throw fail(path, `header is not valid UTF-8: the file is corrupt or not a safetensors file; ${REDOWNLOAD}`);
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (err) {
-    throw fail(path, `header is not valid JSON (${(err as Error).message}): the file is corrupt or not a safetensors file; ${REDOWNLOAD}`);
-  }
-  if (!isPlainObject(header)) {
-    throw fail(path, `header is JSON but not an object: not a safetensors file; ${REDOWNLOAD}`);
-  }
-
-  const dataStart = 8 + n;
-  const metadata: Record<string, string> = {};
-  const entries: SafetensorsEntry[] = [];
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      if (!isPlainObject(raw)) throw fail(path, `__metadata__ is not an object of strings; ${REDOWNLOAD}`);
-      for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw fail(path, `__metadata__.${quote(k)} is not a string; ${REDOWNLOAD}`);
-        metadata[k] = v;
-      }
-      continue;
-    }
-    entries.push(parseEntry(path, name, raw, dataStart, dataSize));
-  }
-
-  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  // The reference implementation's rule: sorted by offset, every tensor starts exactly where the
-  // previous one ended. Zero-byte tensors take no room, so they may sit at any boundary.
-  let cursor = dataStart;
-  let last: SafetensorsEntry | null = null;
-  for (const cur of entries) {
-    const at = (e: SafetensorsEntry) => `${quote(e.name)} (data bytes ${e.begin - dataStart}-${e.end - dataStart})`;
-    if (cur.begin < cursor) {
-      throw fail(path, `tensors ${at(last!)} and ${at(cur)} overlap: the header is corrupt; ${REDOWNLOAD}`);
-    }
-    if (cur.begin > cursor) {
-      const after = last === null ? 'the start of the data' : `tensor ${at(last)}`;
-      throw fail(path, `tensor ${at(cur)} does not start right after ${after}: ${cur.begin - cursor} byte(s) in between belong to no tensor; the header is corrupt; ${REDOWNLOAD}`);
-    }
-    cursor = cur.end;
-    if (cur.end > cur.begin) last = cur;
-  }
-  return { entries, metadata, dataEnd: cursor - dataStart };
-}
-
-function parseEntry(path: string, name: string, raw: unknown, dataStart: number, dataSize: number): SafetensorsEntry {
-  const bad = (what: string): ExtractError => fail(path, `tensor ${quote(name)}: ${what}; the header is corrupt, ${REDOWNLOAD}`);
-  if (!isPlainObject(raw)) throw bad('entry is not an object');
-  const { dtype, shape, data_offsets: offsets } = raw;
-  if (typeof dtype !== 'string') throw bad('dtype is missing or not a string');
-  const itemsize = DTYPE_SIZES.get(dtype);
-  if (itemsize === undefined) {
-    throw fail(path, `tensor ${quote(name)} has unknown dtype ${quote(dtype)} (known: ${[...DTYPE_SIZES.keys()].join(' ')}); the file is corrupt or from a newer safetensors version`);
-  }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw bad(`shape ${quote(shape)} is not a list of non-negative integers`);
-  }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o))) {
-    throw bad(`data_offsets ${quote(offsets)} is not a pair of integers`);
-  }
-  const [b, e] = offsets as [number, number];
-  if (b < 0 || b > e) throw bad(`data_offsets [${b}, ${e}] are not in order`);
-  if (e > dataSize) {
-    throw fail(path, `tensor ${quote(name)} ends at data byte ${e}, past the end of the data (${dataSize} bytes): the file is truncated; ${REDOWNLOAD}`);
-  }
-  let count = 1;
-  for (const d of shape as number[]) count *= d;
-  const expected = count * itemsize;
-  if (!Number.isSafeInteger(expected) || e - b !== expected) {
-    const dims = shape.length <= 8 ? `[${(shape as number[]).join(', ')}]` : `of ${shape.length} dimensions`;
-    throw bad(`holds ${e - b} bytes but shape ${dims} of ${dtype} needs ${Number.isSafeInteger(expected) ? expected : 'more than 2^53'}`);
-  }
-  return { name, dtype, shape: [...(shape as number[])], file: path, begin: dataStart + b, end: dataStart + e };
+  return sizeFromPrefix({ path, fail: (message) => new ExtractError(message), fix: REDOWNLOAD }, prefix);
 }
 
 /** Reads exactly `buf.length` bytes at `position`, or throws: a short read means a truncated file. */

@@ -7,11 +7,11 @@ import { Progress } from '../progress.js';
 import { checkFiguresDir, checkReportPath, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
 
 export const command = 'analyze <files..>';
-export const describe = 'Isotropy metrics of .npy embeddings, before and after IsoBN (and other transforms)';
+export const describe = 'Isotropy metrics of embeddings, before and after IsoBN (and other transforms)';
 
 export function builder(y: Argv) {
   return transformParamOptions(readOptions(y
-    .positional('files', { type: 'string', array: true, demandOption: true, describe: '.npy files of shape (n, d) or (n, layers, d)' })
+    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'embedding files: .npy (n, d) or (n, layers, d), .npz, safetensors, Parquet, Arrow, HDF5, GloVe/word2vec, CSV/TSV, JSONL' })
     .option('json', { type: 'boolean', default: false, describe: 'print the isotropy.analysis/v1 JSON on stdout instead of the table' })
     .option('transform', { alias: 't', type: 'string', default: 'isobn', describe: 'comma-separated: none, isobn, isobn-running, standardize, whiten, abtt' })
     .option('one-pass', { type: 'boolean', default: false, describe: 'read each file once: skips I(W) and the cosines of transformed rows' })
@@ -39,6 +39,9 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       ...transformParams(argv),
       transforms: argv.transform,
       layer: argv.layer,
+      key: argv.key,
+      column: argv.column,
+      field: argv.field,
       dropNonfinite: argv.dropNonfinite,
       onePass: argv.onePass,
       diagnostics: argv.report,

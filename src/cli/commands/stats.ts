@@ -11,7 +11,7 @@ export const describe = 'Statistics of one shard (round 1), or its second-round 
 
 export function builder(y: Argv) {
   return readOptions(y
-    .positional('file', { type: 'string', demandOption: true, describe: 'one .npy file (a shard, or the whole file with --shard)' })
+    .positional('file', { type: 'string', demandOption: true, describe: 'one embeddings file, any format analyze reads (a shard, or the whole file with --shard)' })
     .option('out', { alias: ['o', 'save'], type: 'string', describe: 'write the JSON to this file (default: stdout)' })
     .option('shard', { type: 'string', describe: 'only part i of N of the rows, 0-based (e.g. $SLURM_ARRAY_TASK_ID/4)' })
     .option('plan', { type: 'string', describe: 'round 2: the plan from `isotropy merge SHARDS --plan PLAN`; writes this shard\'s partial' })
@@ -30,7 +30,7 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
   const out = argv.out;
   const inputs = [file, ...(argv.plan ? [argv.plan] : [])];
   if (out) await checkOutputPath(out, inputs);
-  const kernels = { backend: argv.backend, threads: argv.threads, layer: argv.layer, shard: argv.shard };
+  const kernels = { backend: argv.backend, threads: argv.threads, layer: argv.layer, key: argv.key, column: argv.column, field: argv.field, shard: argv.shard };
   const onRows = (done: number, total: number) => progress.update(`${file}${argv.shard ? ` part ${argv.shard}` : ''}`, done, total);
   try {
     let text: string;
