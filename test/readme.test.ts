@@ -26,7 +26,8 @@ test('every flag in the README\'s commands is one the CLI knows', async () => {
   const { readdirSync } = await import('node:fs');
   const sources = readdirSync(new URL('../src/cli/commands/', import.meta.url)).map((f) => readFileSync(new URL(`../src/cli/commands/${f}`, import.meta.url), 'utf8')).join('\n')
     + readFileSync(new URL('../src/cli/options.ts', import.meta.url), 'utf8');
-  const commands = shellLines.filter((l) => l.includes('npx isotropy')).map((l) => l.replace(/#.*$/, ''));
+  // the isotropy command lines (not the environment of a job script around them)
+  const commands = shellLines.filter((l) => /^(npx isotropy|ls .*npx isotropy)/.test(l.trim())).map((l) => l.replace(/#.*$/, ''));
   const flags = new Set(commands.join(' ').match(/(?<=\s)--[a-z][a-z-]*/g) ?? []);
   for (const f of flags) {
     const name = f.slice(2).replace(/^no-/, '');

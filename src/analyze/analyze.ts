@@ -1,19 +1,22 @@
 import { basename, extname } from 'node:path';
-import { openNpy, sha256File, type EmbeddingSource } from '../io/index.js';
-import { StatsError, avgCosine, covEigen, momentMetrics, momentNullReasons, momentsOf, type Moments, type PsdEigen, type StatsAccumulator } from '../stats/index.js';
+import { openEmbeddings, sha256File, type EmbeddingSource, type OpenOptions } from '../io/index.js';
+import {
+  StatsError, avgCosine, covEigen, momentMetrics, momentNullReasons, momentsOf, rogueShares, topRogueDims,
+  type Moments, type PsdEigen, type StatsAccumulator,
+} from '../stats/index.js';
 import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
 import { withEighSolver } from '../linalg/index.js';
-import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
 import { checkMemory, estimateMemory, memoryBudget, type WorkShape } from './budget.js';
+import { diagnosticViews, viewDiagnostics, type DiagnosticView } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
 import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from './sample.js';
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
-import { secondPass } from './second-pass.js';
+import { secondPass, type PassView, type SecondPassResult } from './second-pass.js';
 import { toolInfo } from './tool.js';
 
 /** Where a long analysis is; passes are 1 (statistics) and 2 (I(W) and transformed cosines). */
@@ -26,7 +29,7 @@ export interface AnalyzeProgress {
 }
 
 /** Options of {@link analyze}; the transform parameters go alongside (eps, beta, ...). */
-export interface AnalyzeOptions extends TransformParams {
+export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
   /** transform names, comma-separated or a list; "none" for no transform; default "isobn" */
   transforms?: string | readonly string[];
   /** layer of (n, L, d) input; negative counts from the end; default -1 (last) */
@@ -65,7 +68,9 @@ export interface AnalyzeOptions extends TransformParams {
  *
  * Reads every file once for the sufficient statistics (and, unless `onePass`, a second time for
  * I(W) and the average cosine of transformed rows); memory is O(d^2 + block) whatever n is.
- * Inputs are .npy paths or {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
+ * Inputs are paths of embedding files in any format `openEmbeddings` reads (.npy, .npz,
+ * safetensors, Parquet, Arrow, HDF5, text; `key`/`column`/`field` pick the array) or
+ * {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
  *
  * Metrics undefined for the data are null with the reason in `nullReasons` (and a warning).
  *
@@ -91,12 +96,12 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
     // Every input's memory is checked before the first one is read: a refusal costs no work.
     const threadCaps: number[] = [];
     for (const input of inputs) {
-      const shape = typeof input === 'string' ? await peekShape(input, opts.layer) : { path: input.path, rows: input.rows, dims: input.dims };
+      const shape = typeof input === 'string' ? await peekShape(input, opts) : { path: input.path, rows: input.rows, dims: input.dims };
       threadCaps.push(await memoryPlan(kernels, shape, names, opts, withDiagnostics, budget));
     }
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
-      const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
+      const source = typeof input === 'string' ? await openEmbeddings(input, openOptions(opts)) : input;
       try {
         // Hashing streams the file alongside the first pass; the page cache serves the second reader.
         const hashing = typeof input === 'string' ? sha256File(input) : null;
@@ -120,9 +125,14 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
   return analysis;
 }
 
-/** The shape of a .npy input from its header alone. */
-async function peekShape(path: string, layer?: number): Promise<{ path: string; rows: number; dims: number }> {
-  const source = await openNpy(path, { layer });
+/** The reading options of an analysis, as `openEmbeddings` takes them. */
+export function openOptions(opts: { layer?: number; key?: string; column?: string; field?: string; dropNonfinite?: boolean }): OpenOptions {
+  return { layer: opts.layer, key: opts.key, column: opts.column, field: opts.field, dropNonfinite: opts.dropNonfinite };
+}
+
+/** The shape of an input from its header (or metadata) alone. */
+async function peekShape(path: string, opts: AnalyzeOptions): Promise<{ path: string; rows: number; dims: number }> {
+  const source = await openEmbeddings(path, openOptions(opts));
   try {
     return { path, rows: source.rows, dims: source.dims };
   } finally {
@@ -183,20 +193,8 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
   const views = diagnosticViews(analysed);
 
   if (!opts.onePass) {
-    // The first pass has the raw rows' average cosine; the transformed views need theirs.
-    const passViews = views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
-    const second = await secondPass(source, passViews, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
-    analysed.results.forEach((r, k) => {
-      const reasons = r.nullReasons ?? {};
-      const why = reasons.partitionIsotropy ?? second[k].partitionIsotropyNull;
-      r.partitionIsotropy = why ? null : second[k].partitionIsotropy;
-      if (why) reasons.partitionIsotropy = why;
-      if (k > 0) {
-        r.avgCosine = reasons.avgCosine ? null : second[k].avgCosine;
-        if (r.avgCosine === null && !reasons.avgCosine) reasons.avgCosine = 'fewer than 2 non-zero rows after the transform: the average cosine needs at least 2';
-      }
-      if (Object.keys(reasons).length) r.nullReasons = reasons;
-    });
+    const second = await secondPass(source, passViews(views), { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
+    applySecondPass(analysed.results, second);
   }
   nullWarnings(analysed.results).forEach((w) => warn(w));
 
@@ -206,8 +204,7 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     const seed = opts.sampleSeed ?? 0;
     const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
     const rows = want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null;
-    diagnostics = viewDiagnostics(index, views, rows && rows.rows > 0 ? { ...rows, dims: source.dims } : null);
-    sample = { input: index, rows: rows?.rows ?? 0, seed };
+    ({ diagnostics, sample } = sampledDiagnostics(index, views, rows, source.dims, seed));
   }
 
   const info: InputInfo = {
@@ -222,6 +219,48 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
   };
   analysed.results.forEach((r) => { r.input = index; });
   return { info, results: analysed.results, diagnostics, sample };
+}
+
+/**
+ * The views the second pass reads: every result's map and moments, with the average cosine for
+ * the transformed ones (the first pass has the raw rows').
+ */
+export function passViews(views: readonly DiagnosticView[]): PassView[] {
+  return views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
+}
+
+/**
+ * Puts the second pass's I(W) of every view, and the transformed views' average cosines, into
+ * `results`; a metric the first pass found undefined (every row zero) stays null, and the second
+ * pass's own reasons (repeated eigenvalues of W'^T W', too few non-zero rows) join `nullReasons`.
+ */
+export function applySecondPass(results: TransformResult[], second: readonly SecondPassResult[]): void {
+  results.forEach((r, k) => {
+    const reasons = r.nullReasons ?? {};
+    const why = reasons.partitionIsotropy ?? second[k].partitionIsotropyNull;
+    r.partitionIsotropy = why ? null : second[k].partitionIsotropy;
+    if (why) reasons.partitionIsotropy = why;
+    if (k > 0) {
+      r.avgCosine = reasons.avgCosine ? null : second[k].avgCosine;
+      if (r.avgCosine === null && !reasons.avgCosine) reasons.avgCosine = 'fewer than 2 non-zero rows after the transform: the average cosine needs at least 2';
+    }
+    if (Object.keys(reasons).length) r.nullReasons = reasons;
+  });
+}
+
+/**
+ * The report's arrays of one input's views and the PCA sample's record, from the sampled rows
+ * (`null` or none: no scatter).
+ */
+export function sampledDiagnostics(
+  index: number,
+  views: readonly DiagnosticView[],
+  rows: { data: Float64Array; rows: number } | null,
+  dims: number,
+  seed: number,
+): { diagnostics: ViewDiagnostics[]; sample: SampleInfo } {
+  const diagnostics = viewDiagnostics(index, views, rows && rows.rows > 0 ? { ...rows, dims } : null);
+  return { diagnostics, sample: { input: index, rows: rows?.rows ?? 0, seed } };
 }
 
 /** A view's two leading principal axes (`dims x cols`, cols <= 2) and its eigenvalues, for the PCA scatter. */
@@ -247,7 +286,10 @@ export function analyzeAccumulator(
   names: readonly TransformName[],
   params: TransformParams,
   ctx: { ordered?: Map<TransformName, RunningIsoBN>; label?: string; axes?: boolean } = {},
-): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; axes: Array<ViewAxes | null>; results: TransformResult[]; warnings: string[] } {
+): {
+  base: Moments; fitted: FittedTransform[]; moments: Moments[]; axes: Array<ViewAxes | null>; results: TransformResult[]; warnings: string[];
+  rogueShares: Float64Array | null;
+} {
   const warnings: string[] = [];
   const n = acc.count;
   const d = acc.dims;
@@ -302,7 +344,20 @@ export function analyzeAccumulator(
     };
   };
   const results = [result('none', base, baseEig.values), ...fitted.map((f, k) => result(f.name, moments[k], eigens[k + 1].values, f))];
-  return { base, fitted, moments, axes, results, warnings };
+  // Rogue dimensions of the rows as read; the transformed rows' shares would need each view's
+  // squared unit components, which the second pass does not keep.
+  const nonzero = n - acc.zeroRows;
+  const shares = acc.unitSq ? rogueShares(acc.unitSum, acc.unitSq, nonzero) : null;
+  results[0].rogueDims = shares ? topRogueDims(shares) : null;
+  if (!shares) {
+    results[0].nullReasons = {
+      ...results[0].nullReasons,
+      rogueDims: acc.unitSq
+        ? `fewer than 2 non-zero rows (${nonzero}): no pair to share a cosine`
+        : 'the statistics were saved by an older isotropy without the per-dimension squared sums: run isotropy stats again to get them',
+    };
+  }
+  return { base, fitted, moments, axes, results, warnings, rogueShares: shares };
 }
 
 /** True when every row of a view is 0: its mean and its covariance are exactly zero. */

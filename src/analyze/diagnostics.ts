@@ -12,14 +12,17 @@ export interface DiagnosticView {
   fitted?: FittedTransform;
   /** the view's two leading principal axes, when already computed (else pcaScatter decomposes) */
   axes?: { vectors: Float64Array; cols: number; values: Float64Array } | null;
+  /** each dimension's share of the average cosine (the input as read only) */
+  rogueShares?: Float64Array | null;
 }
 
 /** The views of one input, as `results` lists them: the input itself, then each fitted transform. */
 export function diagnosticViews(a: {
-  base: Moments; fitted: readonly FittedTransform[]; moments: readonly Moments[]; axes?: ReadonlyArray<DiagnosticView['axes']>;
+  base: Moments; fitted: readonly FittedTransform[]; moments: readonly Moments[];
+  axes?: ReadonlyArray<DiagnosticView['axes']>; rogueShares?: Float64Array | null;
 }): DiagnosticView[] {
   return [
-    { transform: 'none', moments: a.base, axes: a.axes?.[0] },
+    { transform: 'none', moments: a.base, axes: a.axes?.[0], rogueShares: a.rogueShares },
     ...a.fitted.map((f, k) => ({ transform: f.name, moments: a.moments[k], fitted: f, axes: a.axes?.[k + 1] })),
   ];
 }
@@ -52,6 +55,7 @@ export function viewDiagnostics(
       corrHistogram: histogram,
       corrAbs: raster,
       pca,
+      ...(v.rogueShares ? { rogueShares: Array.from(v.rogueShares) } : {}),
     };
   });
 }

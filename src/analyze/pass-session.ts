@@ -14,7 +14,12 @@ export interface ProjectionPlan {
   bias: Float64Array;
   /** the mean of the rows: float32 kernels project `x - center` (see KernelBackend.projector) */
   center: Float64Array;
-  views: Array<{ offset: number; e: number; cosine: boolean }>;
+  /**
+   * `degenerate`: why the view's I(W) is null (W'^T W' has repeated eigenvalues); `nullRows`: the
+   * view projects only on its non-null directions, and every other direction has Z(c) = nullRows
+   * (the rows' count)
+   */
+  views: Array<{ offset: number; e: number; cosine: boolean; degenerate?: string; nullRows?: number }>;
 }
 
 /** What one pass computes, per thread: `first` = statistics, `second` = I(W) and cosines. */
@@ -29,6 +34,8 @@ export interface FirstPartial {
   /** upper triangle meaningful, dims x dims */
   comoment: Float64Array;
   unitSum: Float64Array;
+  /** per-dimension sum of squared unit-row components (rogue dimensions) */
+  unitSq: Float64Array;
   min: Float64Array;
   max: Float64Array;
 }
@@ -111,7 +118,7 @@ export class PassSession {
     let out: PassPartial;
     if (this.first) {
       const a = this.first;
-      out = { kind: 'first', count: a.count, zeroRows: a.zeroRows, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, min: a.min, max: a.max };
+      out = { kind: 'first', count: a.count, zeroRows: a.zeroRows, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: a.unitSq!, min: a.min, max: a.max };
     } else if (this.second) {
       const s = this.second;
       out = { kind: 'second', views: s.sums.map((sum, k) => ({ sums: sum.state(), unit: s.unit[k], nonzero: s.nonzero[k] })) };
@@ -170,7 +177,7 @@ function zeroRows(x: Float64Array, rows: number, dims: number): Uint8Array {
 /** The buffers of a partial, to transfer rather than copy between threads. */
 export function partialBuffers(p: PassPartial): ArrayBuffer[] {
   const arrays = p.kind === 'first'
-    ? [p.mean, p.comoment, p.unitSum, p.min, p.max]
+    ? [p.mean, p.comoment, p.unitSum, p.unitSq, p.min, p.max]
     : p.views.flatMap((v) => [v.sums.maxPos, v.sums.maxNeg, v.sums.sumPos, v.sums.sumNeg, v.unit]);
   return arrays.map((a) => a.buffer as ArrayBuffer);
 }
@@ -184,6 +191,7 @@ export function partialAccumulator(p: FirstPartial, dims: number): StatsAccumula
   acc.mean.set(p.mean);
   acc.comoment.set(p.comoment);
   acc.unitSum.set(p.unitSum);
+  acc.unitSq!.set(p.unitSq);
   acc.min.set(p.min);
   acc.max.set(p.max);
   return acc;

@@ -3,6 +3,7 @@ import { matmul } from '../linalg/index.js';
 import { LOW_RANK_SHARE, PartitionSums, avgCosine, finiteRows, partitionIsotropy, psdEigen, secondMoment, type Moments } from '../stats/index.js';
 import type { AffineMap } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
+import type { RowRange } from './first-pass.js';
 import type { ProjectionPlan, SecondPartial } from './pass-session.js';
 
 /** One view of the rows in the second pass: the input itself (no map) or a transform of it. */
@@ -47,7 +48,7 @@ export function degenerateSpectrum(values: ArrayLike<number>): string | null {
   }
   if (!tied) return null;
   return `W'^T W' has repeated eigenvalues (${tied} gap(s) below ${GAP_TOL} relative, first at components ${at + 1} and ${at + 2}),` +
-    ' so its eigenvectors, and I(W) with them, are not determined by the data (after whitening W\'^T W\' = n I)';
+    " so its eigenvectors, and I(W) with them, are not determined by the data (after whitening W'^T W' = n I)";
 }
 
 /**
@@ -66,38 +67,68 @@ export async function secondPass(
   opts: { dropNonfinite: boolean; blockRows?: number; onRows?: (done: number) => void; runner?: PassRunner },
 ): Promise<SecondPassResult[]> {
   const runner = opts.runner ?? (await PassRunner.start('js', 1));
-  let parts: SecondPartial[];
-  let plan: ProjectionPlan & { degenerate: Array<string | null>; nullRows: Array<number | null> };
   try {
-    plan = await projectionPlan(source.dims, views, runner);
-    runner.begin({ kind: 'second', plan });
-    let done = 0;
-    for await (const block of source.blocks({ blockRows: opts.blockRows })) {
-      const { data, rows } = finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite);
-      if (rows > 0) await runner.push(data, rows);
-      done += block.rows;
-      opts.onRows?.(done);
-    }
-    parts = (await runner.end()) as SecondPartial[];
+    const plan = await projectionPlan(source.dims, views, runner);
+    return secondPassResults(plan, [(await projectionSums(source, plan, { ...opts, runner })).views]);
   } finally {
     if (!opts.runner) await runner.close();
   }
+}
+
+/** What the second pass keeps of a set of rows, per view: sums that merge across row sets. */
+export type ViewSums = SecondPartial['views'];
+
+/**
+ * The second pass's sums over rows `range` of a source (default all), on `opts.runner`'s threads,
+ * merged: what a shard contributes in the second round of a sharded analysis. Also returns how
+ * many rows were used and how many were dropped for NaN/Inf.
+ */
+export async function projectionSums(
+  source: EmbeddingSource,
+  plan: ProjectionPlan,
+  opts: { dropNonfinite: boolean; blockRows?: number; range?: RowRange; onRows?: (done: number) => void; runner: PassRunner },
+): Promise<{ views: ViewSums; rows: number; dropped: number }> {
+  const runner = opts.runner;
+  runner.begin({ kind: 'second', plan });
+  let done = 0, used = 0, dropped = 0;
+  for await (const block of source.blocks({ blockRows: opts.blockRows, ...opts.range })) {
+    const { data, rows } = finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite);
+    if (rows > 0) await runner.push(data, rows);
+    used += rows;
+    dropped += block.rows - rows;
+    done += block.rows;
+    opts.onRows?.(done);
+  }
+  const parts = (await runner.end()) as SecondPartial[];
+  return { views: mergeViewSums(plan, parts.map((p) => p.views)), rows: used, dropped };
+}
+
+/** The sums of disjoint row sets (threads, shards) as the sums of their union. */
+export function mergeViewSums(plan: ProjectionPlan, parts: readonly ViewSums[]): ViewSums {
   return plan.views.map((v, k) => {
     const sums = new PartitionSums(v.e);
-    const unit = new Float64Array(v.e);
+    const unit = new Float64Array(v.cosine ? v.e : 0);
     let nonzero = 0;
     for (const p of parts) {
-      const part = p.views[k];
+      const part = p[k];
       sums.merge(part.sums);
       if (v.cosine) for (let c = 0; c < v.e; c++) unit[c] += part.unit[c];
       nonzero += part.nonzero;
     }
-    const cos = v.cosine ? avgCosine(unit, nonzero) : null;
-    const degenerate = plan.degenerate[k];
-    if (degenerate) return { partitionIsotropy: null, avgCosine: cos, partitionIsotropyNull: degenerate };
+    return { sums: sums.state(), unit, nonzero };
+  });
+}
+
+/** I(W) and the average cosine of every view, from the sums of all the rows' parts. */
+export function secondPassResults(plan: ProjectionPlan, parts: readonly ViewSums[]): SecondPassResult[] {
+  const merged = mergeViewSums(plan, parts);
+  return plan.views.map((v, k) => {
+    const m = merged[k];
+    const cos = v.cosine ? avgCosine(m.unit, m.nonzero) : null;
+    if (v.degenerate) return { partitionIsotropy: null, avgCosine: cos, partitionIsotropyNull: v.degenerate };
+    const logZ = Array.from(new PartitionSums(v.e).merge(m.sums).logZ());
     // Directions of the null space (not projected on) have c . w = 0 for every row: Z(c) = n.
-    const logZ = Array.from(sums.logZ());
-    if (plan.nullRows[k] !== null) logZ.push(Math.log(plan.nullRows[k]!));
+    if (v.nullRows) logZ.push(Math.log(v.nullRows));
     return { partitionIsotropy: partitionIsotropy(logZ), avgCosine: cos };
   });
 }
@@ -107,13 +138,11 @@ export async function secondPass(
  * The views' dense eigendecompositions run on the runner's threads side by side; a view whose
  * W'^T W' has rank at most n << e (fewer rows than dimensions) is decomposed here by the low-rank
  * solver, and only its non-null directions are projected on (`nullRows`: the others have Z = n).
+ * A view whose W'^T W' has repeated eigenvalues carries the reason (`degenerate`): its I(W) is null.
  */
-async function projectionPlan(d: number, views: PassView[], runner: PassRunner) {
+export async function projectionPlan(d: number, views: PassView[], runner: PassRunner): Promise<ProjectionPlan> {
   const lowRank = (v: PassView) => v.moments.dims >= 64 && v.moments.n <= v.moments.dims * LOW_RANK_SHARE;
-  const dense = views.filter((v) => !lowRank(v));
-  const solved = await runner.eighVectors(dense.map((v) => ({ m: secondMoment(v.moments), d: v.moments.dims })));
-  const degenerate: Array<string | null> = [];
-  const nullRows: Array<number | null> = [];
+  const solved = await runner.eighVectors(views.filter((v) => !lowRank(v)).map((v) => ({ m: secondMoment(v.moments), d: v.moments.dims })));
   const parts = views.map((v) => {
     const dimsOut = v.moments.dims;
     let vecs: Float64Array, values: Float64Array, e: number;
@@ -128,8 +157,6 @@ async function projectionPlan(d: number, views: PassView[], runner: PassRunner) 
       values = r.values;
       e = dimsOut;
     }
-    degenerate.push(degenerateSpectrum(values));
-    nullRows.push(e < dimsOut ? v.moments.n : null);
     let dir: Float64Array;
     let offset: Float64Array | null = null;
     if (!v.map) dir = vecs;
@@ -140,7 +167,7 @@ async function projectionPlan(d: number, views: PassView[], runner: PassRunner) 
       dir = matmul(v.map.matrix, d, v.map.dOut, vecs, e);
       offset = matmul(v.map.shift, 1, d, dir, e);
     }
-    return { e, dir, offset, cosine: v.cosine };
+    return { e, dir, offset, cosine: v.cosine, degenerate: degenerateSpectrum(values), nullRows: e < dimsOut ? v.moments.n : 0 };
   });
   const cols = parts.reduce((s, p) => s + p.e, 0);
   const dir = new Float64Array(d * cols);
@@ -149,12 +176,12 @@ async function projectionPlan(d: number, views: PassView[], runner: PassRunner) 
   const planViews = parts.map((p) => {
     for (let i = 0; i < d; i++) dir.set(p.dir.subarray(i * p.e, (i + 1) * p.e), i * cols + at);
     if (p.offset) for (let j = 0; j < p.e; j++) bias[at + j] = -p.offset[j];
-    const v = { offset: at, e: p.e, cosine: p.cosine };
+    const v = { offset: at, e: p.e, cosine: p.cosine, ...(p.degenerate ? { degenerate: p.degenerate } : {}), ...(p.nullRows ? { nullRows: p.nullRows } : {}) };
     at += p.e;
     return v;
   });
   // The untransformed view's moments hold the mean of the rows as read.
   const raw = views.find((v) => !v.map);
   const center = raw ? Float64Array.from(raw.moments.mean) : new Float64Array(d);
-  return { dims: d, cols, dir, bias, center, views: planViews, degenerate, nullRows };
+  return { dims: d, cols, dir, bias, center, views: planViews };
 }

@@ -1,12 +1,12 @@
-import { NpyWriter, checkOutputPath, openNpy, quote } from '../io/index.js';
+import { NpyWriter, checkOutputPath, openEmbeddings, quote, type OpenOptions } from '../io/index.js';
 import { finiteRows, momentsOf } from '../stats/index.js';
 import { applyMap, fitTransform, outputDims, parseTransforms, TransformError, type FittedTransform, type TransformParams } from '../transforms/index.js';
-import { checkUsable } from './analyze.js';
+import { checkUsable, openOptions } from './analyze.js';
 import { checkMemory, estimateMemory, memoryBudget, type WorkShape } from './budget.js';
 import { firstPass } from './first-pass.js';
 
 /** Options of {@link transformFile}; transform parameters go alongside. */
-export interface TransformFileOptions extends TransformParams {
+export interface TransformFileOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
   /** one transform name, e.g. "isobn" */
   method: string;
   layer?: number;
@@ -21,7 +21,7 @@ export interface TransformFileOptions extends TransformParams {
 }
 
 /**
- * Fits a transform to a .npy file and writes the transformed rows to another .npy (2-D, C order).
+ * Fits a transform to an embeddings file (any format `openEmbeddings` reads) and writes the transformed rows to another .npy (2-D, C order).
  * Two reads of the input (fit, then apply); the output appears only when complete (temp file, then
  * rename) and is never the input itself.
  *
@@ -33,7 +33,7 @@ export async function transformFile(inPath: string, outPath: string, opts: Trans
   const budget = memoryBudget(opts.maxMemory);
   // The output is checked before the fit, not after it.
   await checkOutputPath(outPath, [inPath]);
-  const source = await openNpy(inPath, { layer: opts.layer });
+  const source = await openEmbeddings(inPath, openOptions(opts));
   try {
     const shape: WorkShape = { dims: source.dims, rows: source.rows, transforms: names, workers: 0, backend: 'js', diagnostics: false, secondPass: false };
     checkMemory(estimateMemory(shape), budget, `${inPath}: fitting ${names[0]} to ${source.dims} dimensions`, shape);

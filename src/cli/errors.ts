@@ -20,6 +20,9 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   threads: '--threads',
   backend: '--backend',
   layer: '--layer',
+  key: '--key',
+  column: '--column',
+  field: '--field',
   diagnostics: '--no-report',
 };
 

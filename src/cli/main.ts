@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import * as analyzeCmd from './commands/analyze.js';
 import * as extractCmd from './commands/extract.js';
 import * as mergeCmd from './commands/merge.js';
+import * as probeCmd from './commands/probe.js';
 import * as reportCmd from './commands/report.js';
 import * as statsCmd from './commands/stats.js';
 import * as transformCmd from './commands/transform.js';
@@ -13,7 +14,9 @@ import { reportError, UsageError } from './errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const COMMANDS = ['analyze', 'report', 'transform', 'stats', 'merge', 'extract'] as const;
+const MODULES = [analyzeCmd, reportCmd, transformCmd, statsCmd, mergeCmd, extractCmd, probeCmd];
+/** Every command's name, from the modules registered below (`analyze <files..>` -> `analyze`). */
+const COMMANDS: readonly string[] = MODULES.map((m) => m.command.split(' ')[0]);
 
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two short words. */
 function distance(a: string, b: string): number {
@@ -44,7 +47,7 @@ export function nearestCommand(word: string): string | null {
 export async function main(args: string[]): Promise<void> {
   try {
     const first = args[0];
-    if (first !== undefined && !first.startsWith('-') && !(COMMANDS as readonly string[]).includes(first)) {
+    if (first !== undefined && !first.startsWith('-') && !COMMANDS.includes(first)) {
       const near = nearestCommand(first);
       throw new UsageError(`unknown command ${quote(first, 40)}${near ? `: did you mean \`isotropy ${near}\`?` : `: the commands are ${COMMANDS.join(', ')}`} (see \`isotropy --help\`)`);
     }
@@ -57,7 +60,8 @@ export async function main(args: string[]): Promise<void> {
       .command(mergeCmd as never)
       .command(reportCmd as never)
       .command(extractCmd as never)
-      .demandCommand(1, 'name a command: analyze, report, transform, stats, merge or extract')
+      .command(probeCmd as never)
+      .demandCommand(1, 'name a command: analyze, report, transform, stats, merge, extract or probe')
       .strict()
       .version(pkg.version)
       .help()

@@ -1,5 +1,7 @@
 /**
- * Reading and writing .npy embedding matrices. A leaf module: it depends only on node: builtins.
+ * Reading embeddings in every input format (`openEmbeddings`, `openFormat`; .npy, .npz,
+ * safetensors, Parquet, Arrow, HDF5, text) and writing .npy. A leaf module: node builtins and
+ * format libraries only (yauzl, hyparquet, apache-arrow, h5wasm, lz4js, fzstd).
  */
 export { NpyError, quote, describeFsError } from './errors.js';
 export type { BlockOptions, EmbeddingSource, OpenNpyOptions, RowBlock } from './types.js';
@@ -10,3 +12,8 @@ export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy-writer.js';
 export { writeFileAtomic, checkOutputPath, sweepStaleTemps } from './atomic-file.js';
 export { sha256File } from './sha256.js';
 export { openFileBytes, type ByteSource } from './byte-source.js';
+export { openNpyBytes } from './npy-reader.js';
+export { openEmbeddings, openFormat } from './open-format.js';
+export { resolveInput, type ResolvedPart } from './resolve-input.js';
+export { FORMATS, sniffFormat, type FormatName } from './sniff.js';
+export type { OpenOptions } from './types.js';

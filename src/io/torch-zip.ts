@@ -13,6 +13,5 @@ export function torchZipHint(bytes: Uint8Array): string | null {
   const nameLength = bytes[26] | (bytes[27] << 8);
   const name = new TextDecoder('latin1').decode(bytes.subarray(30, Math.min(bytes.length, 30 + nameLength)));
   if (!/(^|\/)(data\.pkl|version|\.format_version|byteorder|\.data\/version)$/.test(name)) return null;
-  return 'not a .npy file: this is a PyTorch file (torch.save); isotropy reads NumPy arrays and never unpickles: ' +
-    `load it in Python (t = torch.load(path)) and save the tensor with ${TORCH_TO_NPY}`;
+  return `is a PyTorch file (torch.save), which needs unpickling; isotropy never unpickles: convert it in Python with t = torch.load(path); ${TORCH_TO_NPY}`;
 }

@@ -32,22 +32,25 @@ const missing = join(tmp.dir, 'no', 'such');
 test('every output path is checked before the work: analyze, transform, stats, merge', () => {
   failsCleanly(isotropy('analyze', late, '--out', join(missing, 'r.html')), /r\.html: the output folder .* does not exist/);
   failsCleanly(isotropy('transform', late, '--out', join(missing, 'o.npy')), /o\.npy: the output folder .* does not exist/);
-  failsCleanly(isotropy('stats', late, '-o', join(missing, 's.json')), /s\.json: the output folder .* does not exist/);
+  failsCleanly(isotropy('stats', late, '-o', join(missing, 's.json')), /s\.json: the (output )?folder .* does not exist/);
   const shard = join(tmp.dir, 'good.stats.json');
   assert.is(isotropy('stats', good, '--out', shard).code, 0);
-  failsCleanly(isotropy('merge', shard, '--out', join(missing, 'm.json')), /m\.json: the output folder .* does not exist/);
+  failsCleanly(isotropy('merge', shard, '--out', join(missing, 'm.html')), /m\.html: the (output )?folder .* does not exist/);
+  failsCleanly(isotropy('merge', shard, '--save', join(missing, 'm.json')), /m\.json: the (output )?folder .* does not exist/);
   failsCleanly(isotropy('analyze', late, '--out', late), /refusing to overwrite the input file/);
 });
 
-test('--out/-o in every command; the old spellings still work (--save, transform\'s second argument, --method)', () => {
+test('--out/-o in every command; the old spellings still work (stats --save, transform\'s second argument, --method)', () => {
   const a = join(tmp.dir, 'a.stats.json'), b = join(tmp.dir, 'b.stats.json');
   assert.is(isotropy('stats', good, '-o', a).code, 0);
   assert.is(isotropy('stats', good, '--save', b).code, 0);
   assert.equal(JSON.parse(readFileSync(a, 'utf8')).mean, JSON.parse(readFileSync(b, 'utf8')).mean);
-  const m = join(tmp.dir, 'm.stats.json');
-  const r = isotropy('merge', a, '-o', m, '-q');
+  // merge: -o is its report (as analyze's), --save the merged statistics
+  const m = join(tmp.dir, 'm.stats.json'), mh = join(tmp.dir, 'm.html');
+  const r = isotropy('merge', a, '-o', mh, '--save', m, '-q');
   assert.is(r.code, 0, r.stderr);
   assert.ok(existsSync(m));
+  assert.match(readFileSync(mh, 'utf8'), /^<!DOCTYPE html>/i);
   const t1 = join(tmp.dir, 't1.npy'), t2 = join(tmp.dir, 't2.npy'), t3 = join(tmp.dir, 't3.npy');
   assert.is(isotropy('transform', good, '-o', t1, '--transform', 'standardize', '-q').code, 0);
   assert.is(isotropy('transform', good, t2, '--method', 'standardize', '-q').code, 0);
@@ -122,12 +125,7 @@ test('no writable default report folder: a file named reports is in the way; sai
 });
 
 test('a PyTorch file gets the conversion line', () => {
-  const name = Buffer.from('emb/data.pkl', 'latin1');
-  const head = Buffer.alloc(30);
-  head.writeUInt32LE(0x04034b50, 0);
-  head.writeUInt16LE(name.length, 26);
-  const pt = tmp.file('emb.pt', new Uint8Array(Buffer.concat([head, name, Buffer.alloc(100)])));
-  failsCleanly(isotropy('analyze', pt), /this is a PyTorch file .* np\.save\('emb\.npy', t\.detach\(\)\.cpu\(\)\.float\(\)\.numpy\(\)\)/);
+  failsCleanly(isotropy('analyze', join(ROOT, 'fixtures/formats/tensor.pt')), /tensor\.pt: is a PyTorch file .* np\.save\('emb\.npy', t\.detach\(\)\.cpu\(\)\.float\(\)\.numpy\(\)\)/);
 });
 
 test('errors name the CLI flag where the library names its option', () => {

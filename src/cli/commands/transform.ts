@@ -5,11 +5,11 @@ import { memoryOption, readOptions, transformParamOptions, transformParams, warn
 import { Progress } from '../progress.js';
 
 export const command = 'transform <input> [output]';
-export const describe = 'Write the transformed vectors of a .npy file to a new .npy file';
+export const describe = 'Write the transformed vectors of an embeddings file to a new .npy file';
 
 export function builder(y: Argv) {
   return memoryOption(transformParamOptions(readOptions(y
-    .positional('input', { type: 'string', demandOption: true, describe: 'input .npy' })
+    .positional('input', { type: 'string', demandOption: true, describe: 'input embeddings (any format analyze reads)' })
     .positional('output', { type: 'string', describe: 'output .npy (or --out)' })
     .option('out', { alias: 'o', type: 'string', describe: 'output .npy (2-D, C order); never the input' })
     .option('transform', { alias: ['t', 'method', 'm'], type: 'string', default: 'isobn', describe: 'one of isobn, isobn-running, standardize, whiten, abtt' })
@@ -29,6 +29,9 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       ...transformParams(argv),
       method: argv.transform,
       layer: argv.layer,
+      key: argv.key,
+      column: argv.column,
+      field: argv.field,
       dropNonfinite: argv.dropNonfinite,
       dtype: argv.dtype === 'f64' ? 'f8' : argv.dtype === 'f32' ? 'f4' : undefined,
       maxMemory: argv.maxMemory,
