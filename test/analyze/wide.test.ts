@@ -7,6 +7,13 @@ import { matrixSource } from '../../src/io/memory-source.ts';
 import { eigh } from '../../src/linalg/eigh.ts';
 import { isoScore } from '../../src/stats/iso-score.ts';
 import { anisotropic } from '../helpers/random.ts';
+import { join } from 'node:path';
+import { analyzePlan } from '../../src/analyze/shard-reduce.ts';
+import { computePartial, partialFromJSON, partialToJSON } from '../../src/analyze/shard-partial.ts';
+import { planFromJSON, planShards, planToJSON } from '../../src/analyze/shard-plan.ts';
+import { computeShard, shardFromJSON, shardToJSON } from '../../src/analyze/shards.ts';
+import { writeNpy } from '../../src/io/npy-writer.ts';
+import { makeTempDir } from '../io/helpers.ts';
 
 /** Reference from the rows, dense: covariance eigenvalues, I(W) over all 2d eigenvectors of W^T W. */
 function reference(w: Float64Array, n: number, d: number) {
@@ -68,6 +75,39 @@ test('a (2, 4096) float32 input: the low-rank path, no d^3 work (the issue: 74 s
   assert.is(a.results[0].spectrum.eigenvalues.length, d);
   assert.is(a.results[0].spectrum.eigenvalues.filter((v) => v > 0).length, 1);
   assert.ok(a.results.every((r) => r.partitionIsotropy !== null && r.isoScore !== null));
+});
+
+test('two rounds on shards of a wide file: the plan carries the null directions and the degenerate views (through JSON)', async () => {
+  const tmp = makeTempDir();
+  try {
+    const [n, d] = [10, 160];
+    const path = join(tmp.dir, 'wide.npy');
+    await writeNpy(path, anisotropic(n, d, 5), n, d, { dtype: 'f8' });
+    const js = { backend: 'js', threads: 1 } as const;
+    const wire = <T>(v: T): unknown => JSON.parse(JSON.stringify(v));
+    const parts = ['0/2', '1/2'];
+    const shards = [];
+    for (const shard of parts) shards.push(shardFromJSON(wire(shardToJSON(await computeShard(path, { ...js, shard })))));
+    const { plan } = await planShards(shards, ['s0', 's1'], { transforms: 'isobn,whiten', backend: 'js' });
+    // none and isobn have rank <= n in d = 160 dims: projected on their non-null directions only;
+    // whiten's output has the covariance's rank as its dims (9), all of them with W'^T W' = n I
+    assert.ok(plan.projection.views.slice(0, 2).every((v) => v.e <= n && v.nullRows === n), JSON.stringify(plan.projection.views));
+    assert.match(plan.projection.views[2].degenerate!, 'repeated eigenvalues');
+    const back = planFromJSON(wire(planToJSON(plan)));
+    const partials = [];
+    for (const shard of parts) partials.push(partialFromJSON(wire(partialToJSON(await computePartial(path, back, { ...js, shard }))), back));
+    const two = await analyzePlan(back, partials, ['p0', 'p1'], { backend: 'js' });
+    const one = await analyze([path], { transforms: 'isobn,whiten', ...js });
+    two.results.forEach((r, k) => {
+      const w = one.results[k];
+      if (w.partitionIsotropy === null) assert.is(r.partitionIsotropy, null);
+      else assert.ok(Math.abs(r.partitionIsotropy! - w.partitionIsotropy) <= 1e-10 * w.partitionIsotropy, `${r.transform} I(W) ${r.partitionIsotropy} vs ${w.partitionIsotropy}`);
+      assert.equal(r.nullReasons?.partitionIsotropy, w.nullReasons?.partitionIsotropy);
+    });
+    assert.is(one.results[2].partitionIsotropy, null);
+  } finally {
+    tmp.cleanup();
+  }
 });
 
 test.run();
