@@ -29,6 +29,8 @@ export interface FirstPartial {
   /** upper triangle meaningful, dims x dims */
   comoment: Float64Array;
   unitSum: Float64Array;
+  /** per-dimension sum of squared unit-row components (rogue dimensions) */
+  unitSq: Float64Array;
   min: Float64Array;
   max: Float64Array;
 }
@@ -111,7 +113,7 @@ export class PassSession {
     let out: PassPartial;
     if (this.first) {
       const a = this.first;
-      out = { kind: 'first', count: a.count, zeroRows: a.zeroRows, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, min: a.min, max: a.max };
+      out = { kind: 'first', count: a.count, zeroRows: a.zeroRows, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: a.unitSq!, min: a.min, max: a.max };
     } else if (this.second) {
       const s = this.second;
       out = { kind: 'second', views: s.sums.map((sum, k) => ({ sums: sum.state(), unit: s.unit[k], nonzero: s.nonzero[k] })) };
@@ -170,7 +172,7 @@ function zeroRows(x: Float64Array, rows: number, dims: number): Uint8Array {
 /** The buffers of a partial, to transfer rather than copy between threads. */
 export function partialBuffers(p: PassPartial): ArrayBuffer[] {
   const arrays = p.kind === 'first'
-    ? [p.mean, p.comoment, p.unitSum, p.min, p.max]
+    ? [p.mean, p.comoment, p.unitSum, p.unitSq, p.min, p.max]
     : p.views.flatMap((v) => [v.sums.maxPos, v.sums.maxNeg, v.sums.sumPos, v.sums.sumNeg, v.unit]);
   return arrays.map((a) => a.buffer as ArrayBuffer);
 }
@@ -184,6 +186,7 @@ export function partialAccumulator(p: FirstPartial, dims: number): StatsAccumula
   acc.mean.set(p.mean);
   acc.comoment.set(p.comoment);
   acc.unitSum.set(p.unitSum);
+  acc.unitSq!.set(p.unitSq);
   acc.min.set(p.min);
   acc.max.set(p.max);
   return acc;
