@@ -18,6 +18,10 @@ export * from './extract/index.js';
 export { ReportError } from './report/errors.js';
 export { captionText } from './report/caption.js';
 export type { ReportOptions, FigureFile, FigureOptions, FigureSet } from './report/index.js';
+// a saved probe result, for the report (the probe itself, with tfjs, is `isotropy-toolkit/probe`)
+export { checkProbeResult } from './probe/validate.js';
+export { ProbeError } from './probe/errors.js';
+export { PROBE_SCHEMA, type ProbeResult } from './probe/schema.js';
 
 /**
  * An analysis (from {@link analyze}, with its diagnostics) as one self-contained HTML page: charts
