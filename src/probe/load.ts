@@ -120,7 +120,7 @@ async function joinByWord(
 ): Promise<Int32Array> {
   if (!source.labels) {
     throw new ProbeError(
-      `${embeddings}: --label-word joins labels to rows by word, but this ${source.format ? `${source.format} ` : ''}file has no words (GloVe and word2vec files do); give one label per row instead`,
+      `${embeddings}: --label-word joins labels to rows by word, but the rows of this file carry no words (those of GloVe and word2vec files do); give one label per row instead`,
     );
   }
   const words = await source.labels();
