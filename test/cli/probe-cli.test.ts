@@ -57,7 +57,6 @@ test('probe reads any input the analysis reads, with its flags and its errors: a
   const probeErr = isotropy('probe', st, '--labels', signs, ...FAST);
   failsCleanly(probeErr, /has 4 2-D\/3-D tensors: .*pick one with the key option \(--key\)/);
   assert.is(probeErr.stderr, isotropy('analyze', st, '-q').stderr);
-  failsCleanly(isotropy('probe', emb, '--column', 'v', '--labels', signs, ...FAST), /the column option \(--column\) applies to Parquet, Arrow IPC \/ Feather files/);
   failsCleanly(isotropy('probe', emb, '--labels', labels, '--label-word', 'id', '--label-column', 'valence', ...FAST), /emb\.npy: --label-word joins labels to rows by word, but the rows of this file carry no words/);
 });
 
