@@ -15,8 +15,6 @@ import { loadProbeInput, type ProbeInputOptions } from './load.js';
 import { PROBE_ISOTROPY_METRICS, PROBE_SCHEMA, type ProbeArm, type ProbeIsotropyMetric, type ProbeModel, type ProbeResult, type Summary } from './schema.js';
 import { trainRun, type ProbeData } from './train.js';
 
-export { PROBE_ISOTROPY_METRICS, PROBE_SCHEMA, type ProbeArm, type ProbeIsotropyMetric, type ProbeResult, type Summary } from './schema.js';
-
 /** The probe's settings; every one has a default. */
 export interface ProbeOptions {
   /** folds of the stratified cross-validation, >= 2; default 5 */
