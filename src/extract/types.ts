@@ -101,8 +101,9 @@ export interface TokenBatch {
 }
 
 /**
- * A tfjs backend: `tensorflow` = @tensorflow/tfjs-node, `wasm` = WebAssembly, `cpu` = plain JS.
- * Declared here, not in backend.ts, so that the package's type declarations do not pull in tfjs's
- * (a strict consumer compiles without skipLibCheck).
+ * An encoder backend: `native` = our OpenBLAS addon (float32, OpenBLAS threads); tfjs backends:
+ * `tensorflow` = @tensorflow/tfjs-node, `wasm` = WebAssembly, `cpu` = plain JS. Declared here, not
+ * in backend.ts, so that the package's type declarations do not pull in tfjs's (a strict consumer
+ * compiles without skipLibCheck).
  */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'native' | 'tensorflow' | 'wasm' | 'cpu';

@@ -21,11 +21,11 @@ export function builder(y: Argv) {
     .option('max-length', { type: 'number', describe: 'tokens per sentence incl. special tokens (default 128, or fewer if the model has fewer positions); longer ones are truncated and counted' })
     .option('batch-size', { type: 'number', default: 32, describe: 'sentences per forward pass' })
     .option('backend', {
-      choices: ['auto', 'tfjs-node', 'wasm', 'js', 'tensorflow', 'cpu'] as const,
+      choices: ['auto', 'native', 'tfjs-node', 'wasm', 'js', 'tensorflow', 'cpu'] as const,
       default: 'auto',
-      describe: 'encoder backend, named as in analyze: auto (tfjs-node if installed, else wasm, else js), tfjs-node, wasm, js (tfjs\'s plain-JS cpu backend); tensorflow and cpu are the old names',
+      describe: 'encoder backend, named as in analyze: auto (native if the OpenBLAS addon is built, else tfjs-node if installed, else wasm, else js), native, tfjs-node, wasm, js (tfjs\'s plain-JS cpu backend); tensorflow and cpu are the old names',
     })
-    .option('threads', { type: 'number', describe: 'encoder threads (default: the cores for wasm/cpu, 1 for tfjs-node)' })
+    .option('threads', { type: 'number', describe: 'encoder threads (default: OpenBLAS threads for native, the cores for wasm/js, 1 for tfjs-node)' })
     .option('revision', { type: 'string', default: 'main', describe: 'hub revision (branch, tag or commit) for a model id' })
     .option('offline', { type: 'boolean', default: false, describe: 'never use the network: the model must be a folder or in the cache' })
     .option('download-deadline', { type: 'number', describe: 'seconds the model download may take in all, 0 for no limit (default: ISOTROPY_DOWNLOAD_DEADLINE, else 3600); a partial file resumes next time' })
@@ -36,12 +36,12 @@ export function builder(y: Argv) {
 }
 
 /** `--backend` values (the names analyze uses, and the old ones) to the encoder's backends. */
-const EXTRACT_BACKENDS: Record<string, 'tensorflow' | 'wasm' | 'cpu' | undefined> = {
-  auto: undefined, 'tfjs-node': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', js: 'cpu', cpu: 'cpu',
+const EXTRACT_BACKENDS: Record<string, 'native' | 'tensorflow' | 'wasm' | 'cpu' | undefined> = {
+  auto: undefined, native: 'native', 'tfjs-node': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', js: 'cpu', cpu: 'cpu',
 };
 
 /** The encoder's backend names as analyze names them. */
-const SHOWN_BACKEND: Record<string, string> = { tensorflow: 'tfjs-node', wasm: 'wasm', cpu: 'js' };
+const SHOWN_BACKEND: Record<string, string> = { native: 'native', tensorflow: 'tfjs-node', wasm: 'wasm', cpu: 'js' };
 
 function parseLayers(s: string): number[] | 'all' {
   if (s.trim() === 'all') return 'all';
