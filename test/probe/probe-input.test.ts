@@ -89,7 +89,7 @@ test('NaN/Inf rows: the analysis error, or left out with their labels (dropNonfi
   values[2 * 2 + 1] = NaN;
   const npy = tmp.file('nan.npy', buildNpy({ descr: '<f8', shape: [6, 2], values }));
   const six = tmp.file('six.txt', text('a\nb\nc\na\nb\na\n'));
-  await rejects(loadProbeInput(npy, six), StatsError, /nan\.npy: row 2 \(0-based\) holds NaN in dimension 1: fix the embeddings, or pass --drop-nonfinite/);
+  await rejects(loadProbeInput(npy, six), StatsError, /nan\.npy: row 2 \(0-based\) holds NaN in dimension 1: fix the embeddings, or set `dropNonfinite`/);
   const warnings: string[] = [];
   const input = await loadProbeInput(npy, six, { dropNonfinite: true, onWarning: (m) => warnings.push(m) });
   assert.is(input.rows, 5);
