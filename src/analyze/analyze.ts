@@ -5,7 +5,7 @@ import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
-import { withEighSolver } from '../linalg/index.js';
+import { withEighSolver, type EighSolver } from '../linalg/index.js';
 import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { Kernels } from './kernels.js';
@@ -14,6 +14,7 @@ import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from '.
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
 import { secondPass } from './second-pass.js';
 import { toolInfo } from './tool.js';
+import { PHASES_ENABLED, formatPhases, phaseEnd, phaseStart, takePhases, timed } from './phases.js';
 
 /** Where a long analysis is; passes are 1 (statistics) and 2 (I(W) and transformed cosines). */
 export interface AnalyzeProgress {
@@ -76,6 +77,7 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
     tool: toolInfo(),
   };
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
+  const started = phaseStart();
   try {
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
@@ -85,8 +87,10 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
         const hashing = typeof input === 'string' ? sha256File(input) : null;
         hashing?.catch(() => {});
         const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows);
-        const one = await withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
+        const one = await withEighSolver(timedSolver(runner.eigh), () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
+        const hashed = phaseStart();
         const sha256 = hashing ? await hashing : undefined;
+        phaseEnd('hash wait', hashed);
         analysis.inputs.push({ ...one.info, ...(sha256 ? { sha256 } : {}), label: labels[i] });
         analysis.results.push(...one.results);
         if (one.diagnostics) analysis.diagnostics!.push(...one.diagnostics);
@@ -97,10 +101,26 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
     }
   } finally {
     await kernels.close();
+    if (PHASES_ENABLED) printPhases(started);
   }
   const backend = kernels.info();
   if (backend) analysis.backend = backend;
   return analysis;
+}
+
+/** The backend's eigensolver, adding its time to phase `eigh` when profiling. */
+function timedSolver(solver: EighSolver | undefined): EighSolver | undefined {
+  if (!solver || !PHASES_ENABLED) return solver;
+  return (m, d, o) => timed('eigh', () => solver(m, d, o));
+}
+
+/** ISOTROPY_PHASES: the phases of this analyze() call on stderr, the rest as `other`. */
+function printPhases(started: number): void {
+  const phases = takePhases();
+  phaseEnd('total', started);
+  const total = takePhases()[0][1];
+  const other = total - phases.reduce((s, [, v]) => s + v, 0);
+  process.stderr.write(`${formatPhases([...phases, ['other', other], ['total', total]])}\n`);
 }
 
 /**

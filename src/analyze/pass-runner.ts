@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BackendError, eigh, loadBackend, type BackendName, type EighSolver } from '../linalg/index.js';
 import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
+import { phaseEnd, phaseStart } from './phases.js';
 
 /** Messages to a pass worker. */
 export type WorkerRequest =
@@ -235,14 +236,18 @@ export class PassRunner {
    */
   async push(x: Float64Array, rows: number): Promise<void> {
     const ex = this.executors[this.next++ % this.executors.length];
+    const t0 = phaseStart();
     while (ex.inFlight() >= MAX_IN_FLIGHT) await ex.drainOne();
+    if (this.parallel) phaseEnd('wait for threads', t0);
     this.check();
     ex.add(x, rows);
   }
 
   /** Waits for every block and returns each thread's partial result, in thread order. */
   async end(): Promise<PassPartial[]> {
+    const t0 = phaseStart();
     const parts = await Promise.allSettled(this.executors.map((e) => e.end()));
+    if (this.parallel) phaseEnd('wait for threads', t0);
     this.check();
     const bad = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
     if (bad) throw bad.reason;

@@ -4,6 +4,7 @@ import { PartitionSums, avgCosine, finiteRows, partitionIsotropy, secondMoment, 
 import type { AffineMap } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
 import type { ProjectionPlan, SecondPartial } from './pass-session.js';
+import { timed, timedBlocks } from './phases.js';
 
 /** One view of the rows in the second pass: the input itself (no map) or a transform of it. */
 export interface PassView {
@@ -40,8 +41,8 @@ export async function secondPass(
     plan = await projectionPlan(source.dims, views, runner);
     runner.begin({ kind: 'second', plan });
     let done = 0;
-    for await (const block of source.blocks({ blockRows: opts.blockRows })) {
-      const { data, rows } = finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite);
+    for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows }))) {
+      const { data, rows } = timed('check', () => finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite));
       if (rows > 0) await runner.push(data, rows);
       done += block.rows;
       opts.onRows?.(done);
@@ -83,7 +84,7 @@ async function projectionPlan(d: number, views: PassView[], runner: PassRunner):
       dir = matmul(v.map.matrix, d, e, vecs, e);
       offset = matmul(v.map.shift, 1, d, dir, e);
     }
-    return { e, dir, offset, cosine: v.cosine };
+    return { e, dir, offset, cosine: v.cosine, scale: v.map?.kind === 'diagonal' ? v.map.scale : null };
   });
   const cols = parts.reduce((s, p) => s + p.e, 0);
   const dir = new Float64Array(d * cols);
@@ -92,7 +93,7 @@ async function projectionPlan(d: number, views: PassView[], runner: PassRunner):
   const planViews = parts.map((p) => {
     for (let i = 0; i < d; i++) dir.set(p.dir.subarray(i * p.e, (i + 1) * p.e), i * cols + at);
     if (p.offset) for (let j = 0; j < p.e; j++) bias[at + j] = -p.offset[j];
-    const v = { offset: at, e: p.e, cosine: p.cosine };
+    const v = { offset: at, e: p.e, cosine: p.cosine, scale: p.scale };
     at += p.e;
     return v;
   });

@@ -1,4 +1,4 @@
-export { StatsAccumulator, STATS_SCHEMA, type GramKernel, type StatsJSON, type StatsSource } from './accumulator.js';
+export { StatsAccumulator, STATS_SCHEMA, type GramKernel, type MomentsKernel, type StatsJSON, type StatsSource } from './accumulator.js';
 export { StatsError, NonFiniteRowError } from './errors.js';
 export { finiteRows, type FiniteRows } from './finite.js';
 export { dimStds, stdSummary, type StdSummary } from './std.js';
