@@ -4,7 +4,7 @@
 Prints one JSON object: {"results": [...], "seconds": {phase: s}, "peakRssKb": ..., "numpy": ...}
 with the same metric names as the analysis JSON.
 
-    python3 bench/reference.py emb.npy [--products float32]
+    python3 bench/reference.py emb.npy [--products float32] [--one-pass]
 
 How it is fast (and what it keeps in float64):
 - the file is read once, whole, as stored (float32 stays float32 in memory);
@@ -19,6 +19,8 @@ How it is fast (and what it keeps in float64):
   value: exp(-p - m-) = exp(-m+ - m-) / exp(p - m+) wherever the column's spread allows), and the
   transformed rows' average cosine straight from the rows (IsoBN is diagonal: |w a|, sum of
   w a / |w a|), all in float64;
+- `--one-pass`: what `isotropy analyze --one-pass` computes, i.e. load + moments + eigenvalues
+  (partitionIsotropy null, and the transformed view's avgCosine null);
 - `--products float32`: the GEMM in float32 on rows centred on their mean (what `isotropy`'s
   native backend does), to measure what that costs the figures and gains numpy.
 
@@ -224,6 +226,9 @@ def blas_core():
 
 def main():
     args = sys.argv[1:]
+    one_pass = "--one-pass" in args
+    if one_pass:
+        args.remove("--one-pass")
     products = "float64"
     if "--products" in args:
         i = args.index("--products")
@@ -254,23 +259,27 @@ def main():
 
     lam = np.sort(np.linalg.eigvalsh(C))[::-1]
     lam_i = np.sort(np.linalg.eigvalsh(Ci))[::-1]
-    # I(W)'s directions: eigenvectors of W^T W = n (cov + mean mean^T), and of (W a)^T (W a)
-    _, V = np.linalg.eigh(count * (C + np.outer(mean, mean)))
-    _, Vi = np.linalg.eigh(count * (Ci + np.outer(mean_i, mean_i)))
     ph.mark("eigh")
 
     none, _ = moment_metrics(C, mean, const, lam)
     iso, _ = moment_metrics(Ci, mean_i, const_i, lam_i)
     m = count - zero
     none["avgCosine"] = float((unit @ unit - m) / (m * (m - 1))) if m >= 2 else None
-
-    D = np.concatenate([V, a[:, None] * Vi], axis=1)
-    lzp, lzn, unit_i, nz_i = second_pass(W, D, mean, a, products, ph)
-    for res, cols in ((none, slice(0, d)), (iso, slice(d, 2 * d))):
-        logz = np.concatenate([lzp[cols], lzn[cols]])
-        res["partitionIsotropy"] = float(np.exp(logz.min() - logz.max()))
-    iso["avgCosine"] = float((unit_i @ unit_i - nz_i) / (nz_i * (nz_i - 1))) if nz_i >= 2 else None
     iso["scale"] = a.tolist()
+    none["partitionIsotropy"] = iso["partitionIsotropy"] = iso["avgCosine"] = None
+    ph.mark("other")
+
+    if not one_pass:
+        # I(W)'s directions: eigenvectors of W^T W = n (cov + mean mean^T), and of (W a)^T (W a)
+        _, V = np.linalg.eigh(count * (C + np.outer(mean, mean)))
+        _, Vi = np.linalg.eigh(count * (Ci + np.outer(mean_i, mean_i)))
+        ph.mark("eigh")
+        D = np.concatenate([V, a[:, None] * Vi], axis=1)
+        lzp, lzn, unit_i, nz_i = second_pass(W, D, mean, a, products, ph)
+        for res, cols in ((none, slice(0, d)), (iso, slice(d, 2 * d))):
+            logz = np.concatenate([lzp[cols], lzn[cols]])
+            res["partitionIsotropy"] = float(np.exp(logz.min() - logz.max()))
+        iso["avgCosine"] = float((unit_i @ unit_i - nz_i) / (nz_i * (nz_i - 1))) if nz_i >= 2 else None
 
     print(json.dumps({
         "results": [dict(transform="none", **none), dict(transform="isobn", **iso)],
