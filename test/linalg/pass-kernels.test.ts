@@ -206,10 +206,10 @@ test('native block kernels check their arguments (type and size errors, not cras
   assert.equal(Array.from(flags), [1, 0]);
 });
 
-test('native syevd: values from the two-stage reduction (d >= 1536) equal the one-stage ones', () => {
+test('native syevd: values from the two-stage reduction (d >= 2048) equal the one-stage ones', () => {
   const nb = loadNative();
   if (!nb) return;
-  const d = 1536;
+  const d = 2048;
   const x = anisotropic(d + 10, 8, 3);
   // a symmetric matrix with a spread spectrum: B^T B for a random B, plus a diagonal
   const m = new Float64Array(d * d);

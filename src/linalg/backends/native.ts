@@ -82,11 +82,8 @@ function f32Projector(b: NativeBlas, dir: Float64Array, dims: number, cols: numb
   const d32 = Float32Array.from(dir);
   const c = center ? Float64Array.from(center) : new Float64Array(dims);
   // x D + b = (x - c) D + (c D + b): the float64 shift carries the offset exactly.
-  const shift = bias ? Float64Array.from(bias) : new Float64Array(cols);
-  for (let p = 0; p < dims; p++) {
-    if (c[p] === 0) continue;
-    for (let j = 0; j < cols; j++) shift[j] += c[p] * dir[p * cols + j];
-  }
+  const shift = b.gemm(c, 1, dims, dir, cols);
+  if (bias) for (let j = 0; j < cols; j++) shift[j] += bias[j];
   // Grow-only buffers: fresh memory for every block would cost page faults.
   let xs = new Float32Array(0), out = new Float32Array(0);
   const lseScratch = new Float64Array(6 * cols);
@@ -118,12 +115,19 @@ function f32Projector(b: NativeBlas, dir: Float64Array, dims: number, cols: numb
  * solver ran.
  */
 function signColumns(v: Float64Array, d: number): void {
-  for (let j = 0; j < d; j++) {
-    let big = 0, at = 0;
-    for (let i = 0; i < d; i++) {
-      const x = Math.abs(v[i * d + j]);
-      if (x > big) { big = x; at = i; }
+  // Row by row: walking down columns of a row-major matrix misses the cache at large d.
+  const big = new Float64Array(d), at = new Int32Array(d);
+  for (let i = 0; i < d; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) {
+      const x = Math.abs(v[o + j]);
+      if (x > big[j]) { big[j] = x; at[j] = i; }
     }
-    if (v[at * d + j] < 0) for (let i = 0; i < d; i++) v[i * d + j] = -v[i * d + j];
+  }
+  const flip = Uint8Array.from(at, (i, j) => (v[i * d + j] < 0 ? 1 : 0));
+  if (!flip.includes(1)) return;
+  for (let i = 0; i < d; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) if (flip[j]) v[o + j] = -v[o + j];
   }
 }
