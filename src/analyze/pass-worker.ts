@@ -9,6 +9,8 @@ import type { WorkerReply, WorkerRequest } from './pass-runner.js';
 
 const port = parentPort!;
 let session: PassSession | null = null;
+/** The shared-memory slots the reading thread copies blocks into (see WorkerExecutor). */
+const slots: Float64Array[] = [];
 
 function failure(err: unknown, seq?: number): WorkerReply {
   const e = err as { message?: string; isUserError?: boolean };
@@ -28,8 +30,11 @@ port.on('message', (m: WorkerRequest) => {
         case 'begin':
           session!.begin(m.spec);
           break;
+        case 'slot':
+          slots[m.slot] = new Float64Array(m.buffer);
+          break;
         case 'add':
-          session!.add(m.x, m.rows);
+          session!.add(slots[m.slot].subarray(0, m.length), m.rows);
           port.postMessage({ type: 'ack', seq: m.seq } satisfies WorkerReply);
           break;
         case 'end': {
