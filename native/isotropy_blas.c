@@ -625,6 +625,21 @@ static napi_value zero_rows(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
+/* setThreads(n): OpenBLAS's thread count for the calls that start from now on; returns the previous one. */
+static napi_value set_threads(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "setThreads";
+  ARGS(1, "setThreads(n)");
+  size_t n;
+  if (!get_dim(env, argv[0], fn, "n", &n)) return NULL;
+  if (n < 1 || n > 1024) {
+    throw_fmt(env, ERR_RANGE, "%s: n must be from 1 to 1024, got %zu", fn, n);
+    return NULL;
+  }
+  int before = openblas_get_num_threads();
+  openblas_set_num_threads((int)n);
+  return size_result(env, (size_t)before);
+}
+
 /* info(): the OpenBLAS build and thread count, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... (2 threads)". */
 static napi_value info(napi_env env, napi_callback_info cbinfo) {
   (void)cbinfo;
@@ -653,6 +668,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"unitRowsF32", NULL, unit_rows_f32, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scaledUnitRows", NULL, scaled_unit_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"zeroRows", NULL, zero_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (napi_create_uint32(env, ISOTROPY_BLAS_API_VERSION, &version) != napi_ok) return NULL;

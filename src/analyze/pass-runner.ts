@@ -213,6 +213,8 @@ export class PassRunner {
     readonly info: BackendInfo,
     /** the backend's own eigensolver (native: LAPACK dsyevd), if any */
     readonly eigh: EighSolver | undefined,
+    /** sets the backend's own thread count (native), returning the previous one */
+    private readonly setThreads?: (n: number) => number,
   ) {}
 
   /** true when blocks go to worker threads (copied into shared memory) */
@@ -222,15 +224,22 @@ export class PassRunner {
 
   /**
    * Starts backend `name` with `threads` compute threads: worker threads for wasm and js when
-   * threads > 1, else inline on this thread (always for native and tfjs-node, which thread
-   * themselves).
+   * threads > 1, else inline on this thread. Native and tfjs-node thread themselves: tfjs-node
+   * runs inline; native, when threads > 1, on one worker thread (its BLAS calls use every core),
+   * so that this thread reads, decodes and checks the next block meanwhile.
    * @throws BackendError when the backend cannot load
    */
   static async start(name: BackendName, threads: number): Promise<PassRunner> {
-    if (name === 'native' || name === 'tfjs-node' || threads === 1) {
+    if (name === 'tfjs-node' || threads === 1) {
       const backend = await loadBackend(name);
       const own = backend.threaded ? backend.ownThreads ?? 1 : 1;
       return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: own, detail: backend.detail }, backend.eigh);
+    }
+    if (name === 'native') {
+      // The eigensolver of the reading thread's instance serves the metrics between the passes.
+      const backend = await loadBackend(name);
+      const { executor, detail } = await WorkerExecutor.start(name);
+      return new PassRunner([executor], { name, threads: backend.ownThreads ?? 1, detail }, backend.eigh, backend.setThreads);
     }
     const started = await Promise.allSettled(Array.from({ length: threads }, () => WorkerExecutor.start(name)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -273,11 +282,32 @@ export class PassRunner {
   }
 
   /**
-   * Eigenvectors of several symmetric matrices (linalg's eigh contract), one per thread at a time:
-   * the second pass needs one decomposition per view, and the threads would idle meanwhile.
+   * Eigenvectors of several symmetric matrices (linalg's eigh contract), side by side: one per
+   * worker thread at a time, and, where this thread has the backend's own solver next to a worker
+   * (native), one here at the same time, every decomposition then on one BLAS thread: LAPACK's
+   * tridiagonal reduction is half memory-bound and gains more from two decompositions at once
+   * than from two threads in one. The thread count used never depends on timing, so the results
+   * do not either.
    */
-  eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Float64Array[]> {
-    return Promise.all(ms.map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d)));
+  async eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Float64Array[]> {
+    const t0 = phaseStart();
+    try {
+      const here = this.eigh;
+      if (!here || !this.setThreads || !this.parallel || ms.length < 2) {
+        return await Promise.all(ms.map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d)));
+      }
+      const before = this.setThreads(1);
+      try {
+        const away = ms.slice(1).map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d));
+        away.forEach((p) => p.catch(() => undefined));
+        const first = here(ms[0].m, ms[0].d, { vectors: true }).vectors!;
+        return [first, ...(await Promise.all(away))];
+      } finally {
+        this.setThreads(before);
+      }
+    } finally {
+      phaseEnd('eigh', t0);
+    }
   }
 
   async close(): Promise<void> {

@@ -86,7 +86,8 @@ export class PassSession {
     const projector = be.passProjector?.(plan.dir, plan.dims, plan.cols, bias, center)
       ?? wrapProjector(be.projector(plan.dir, plan.dims, plan.cols, bias, center), plan.cols);
     this.second = {
-      plan,
+      // D now lives in the projector (in the backend's own form): do not keep a second copy.
+      plan: { ...plan, dir: new Float64Array(0) },
       projector,
       maxPos: new Float64Array(plan.cols).fill(-Infinity),
       maxNeg: new Float64Array(plan.cols).fill(-Infinity),

@@ -43,7 +43,9 @@ port.on('message', (m: WorkerRequest) => {
           break;
         }
         case 'eigh': {
-          const vectors = eigh(m.m, m.d, { vectors: true }).vectors!;
+          // The backend's own solver where it has one (native: LAPACK), as on the reading thread.
+          const solve = session?.backend.eigh ?? eigh;
+          const vectors = solve(m.m, m.d, { vectors: true }).vectors!;
           port.postMessage({ type: 'eigh', id: m.id, vectors } satisfies WorkerReply, [vectors.buffer as ArrayBuffer]);
           break;
         }

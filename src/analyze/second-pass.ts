@@ -40,6 +40,8 @@ export async function secondPass(
   try {
     plan = await projectionPlan(source.dims, views, runner);
     runner.begin({ kind: 'second', plan });
+    // Every thread has made D its own (worker threads got copies): d x cols float64 less to hold.
+    plan.dir = new Float64Array(0);
     let done = 0;
     for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows }))) {
       const { data, rows } = timed('check', () => finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite));

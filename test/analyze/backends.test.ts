@@ -16,7 +16,8 @@ const configs: Array<{ backend: string; threads: number }> = [
   { backend: 'wasm', threads: 1 }, { backend: 'wasm', threads: 2 },
 ];
 const nativeWhy = await unavailableReason('native');
-if (nativeWhy === null) configs.push({ backend: 'native', threads: 1 });
+// native with threads > 1 runs on one worker thread (its BLAS threads itself), with 1 inline
+if (nativeWhy === null) configs.push({ backend: 'native', threads: 1 }, { backend: 'native', threads: 2 });
 else console.log(`  (native backend skipped: ${nativeWhy})`);
 
 /** float32 projections (wasm) leave about 1e-6 relative on I(W) and the cosines; 1e-5 is the bound. */

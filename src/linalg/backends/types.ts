@@ -100,6 +100,11 @@ export interface KernelBackend {
    * linalg's addScaledUnitRows.
    */
   scaledUnitRows?(x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
+  /**
+   * Optional, for backends that thread themselves (native): sets the number of threads their
+   * calls use from now on, process-wide, and returns the previous number.
+   */
+  setThreads?(n: number): number;
   /** the backend's own symmetric eigensolver (same contract as linalg's eigh), if it has one */
   readonly eigh?: (m: Float64Array, d: number, opts: { vectors?: boolean }) => Eigh;
   /** Releases the backend (tensors, memory). */
