@@ -9,6 +9,8 @@ import { phaseEnd, phaseStart } from './phases.js';
 export interface ProjectionPlan {
   dims: number;
   cols: number;
+  /** rows the pass will see (as read), to choose the products' precision */
+  rows: number;
   /** `dims x cols` row-major */
   dir: Float64Array;
   /** added to every projected row (minus the views' shifts), length cols */
@@ -51,6 +53,23 @@ export type PassPartial = FirstPartial | SecondPartial;
 const PROJECT_CHUNK_ROWS = 1024;
 
 /**
+ * Passes of fewer multiply-adds (rows x dims x cols) than this project in float64 on every
+ * backend (float32 saves nothing worth having there: 4e9 is about 0.05 s of dgemm), so that small
+ * inputs, where a few rows can carry all of Z(c), keep I(W) exact; larger ones use the backend's
+ * float32 products (native, wasm), which measure about 1e-8 relative on I(W) at 100k rows.
+ * `ISOTROPY_PRODUCTS=float64` or `float32` in the environment overrides the choice.
+ */
+export const FLOAT32_MIN_WORK = 2 ** 32;
+
+/** Whether a pass of `work` multiply-adds projects in float32 on a float32 backend. */
+function float32Products(work: number): boolean {
+  const forced = process.env.ISOTROPY_PRODUCTS;
+  if (forced === 'float64') return false;
+  if (forced === 'float32') return true;
+  return work >= FLOAT32_MIN_WORK;
+}
+
+/**
  * The per-thread part of a pass, on one kernel backend: fed blocks of finite rows, it keeps
  * partial results that the reading thread merges in float64 at the end. The same code runs in a
  * worker thread (pass-worker.ts) or inline on the calling thread.
@@ -81,10 +100,12 @@ export class PassSession {
     }
     const plan = spec.plan;
     const be = this.backend;
-    const center = be.precision === 'float32' ? plan.center : null;
+    const f32 = be.precision === 'float32' && float32Products(plan.rows * plan.dims * plan.cols);
+    const center = f32 ? plan.center : null;
     const bias = plan.bias.some((b) => b !== 0) ? plan.bias : null;
-    const projector = be.passProjector?.(plan.dir, plan.dims, plan.cols, bias, center)
-      ?? wrapProjector(be.projector(plan.dir, plan.dims, plan.cols, bias, center), plan.cols);
+    const projector = f32
+      ? be.passProjector?.(plan.dir, plan.dims, plan.cols, bias, center) ?? wrapProjector(be.projector(plan.dir, plan.dims, plan.cols, bias, center), plan.cols)
+      : wrapProjector((be.projector64 ?? be.projector)(plan.dir, plan.dims, plan.cols, bias, null), plan.cols);
     this.second = {
       // D now lives in the projector (in the backend's own form): do not keep a second copy.
       plan: { ...plan, dir: new Float64Array(0) },

@@ -38,7 +38,7 @@ export async function secondPass(
   let parts: SecondPartial[];
   let plan: ProjectionPlan;
   try {
-    plan = await projectionPlan(source.dims, views, runner);
+    plan = { ...(await projectionPlan(source.dims, views, runner)), rows: source.rows };
     runner.begin({ kind: 'second', plan });
     // Every thread has made D its own (worker threads got copies): d x cols float64 less to hold.
     plan.dir = new Float64Array(0);
@@ -71,7 +71,7 @@ export async function secondPass(
  * Every view's `d x e` matrix A V and shift -t A V, side by side; centred on the raw rows' mean.
  * The views' eigendecompositions run on the runner's threads side by side.
  */
-async function projectionPlan(d: number, views: PassView[], runner: PassRunner): Promise<ProjectionPlan> {
+async function projectionPlan(d: number, views: PassView[], runner: PassRunner): Promise<Omit<ProjectionPlan, 'rows'>> {
   const eigenvectors = await runner.eighVectors(views.map((v) => ({ m: secondMoment(v.moments), d: v.moments.dims })));
   const parts = views.map((v, k) => {
     const e = v.moments.dims;

@@ -107,6 +107,25 @@ const edgeCases: Array<{ name: string; x: Float64Array; d: number; opts: Analyze
   { name: 'd not a multiple of the SIMD tiles', d: 13, x: matrix(301, 13), opts: { blockRows: 50, transforms: 'isobn,abtt', remove: 2 } },
 ];
 
+test('edge cases with float32 products forced (ISOTROPY_PRODUCTS=float32): native and wasm agree with the float64 kernels to 1e-5', async () => {
+  const saved = process.env.ISOTROPY_PRODUCTS;
+  process.env.ISOTROPY_PRODUCTS = 'float32';
+  try {
+    for (const ec of edgeCases) {
+      const source = () => matrixSource(ec.x, undefined, ec.d);
+      const ref = await analyze([source()], { ...ec.opts, backend: 'js', threads: 1 });
+      for (const cfg of configs.filter((c) => c.backend !== 'js')) {
+        const a = await analyze([source()], { ...ec.opts, ...cfg });
+        const w = worst(a, ref);
+        assert.ok(w.rel <= 1e-5, `${ec.name}, ${cfg.backend}/${cfg.threads}: ${w.rel} at ${w.where}`);
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.ISOTROPY_PRODUCTS;
+    else process.env.ISOTROPY_PRODUCTS = saved;
+  }
+});
+
 for (const ec of edgeCases) {
   test(`edge case: ${ec.name}: every backend and thread count agree with the float64 kernels`, async () => {
     const source = () => matrixSource(ec.x, undefined, ec.d);

@@ -35,7 +35,7 @@ export async function loadNativeBackend(opts: { projection?: NativeProjection } 
   let scratch = new Float64Array(0);
   return {
     name: 'native',
-    detail: `${info}, float64 co-moments, ${f32 ? 'float32' : 'float64'} projections`,
+    detail: `${info}, float64 co-moments, ${f32 ? 'float32 projections (float64 for small inputs)' : 'float64 projections'}`,
     precision: f32 ? 'float32' : 'float64',
     chunkRows: Infinity,
     threaded: true,

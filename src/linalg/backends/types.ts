@@ -90,6 +90,12 @@ export interface KernelBackend {
    */
   momentsBlock?(x: Float64Array, rows: number, dims: number, state: MomentState): number;
   /**
+   * Optional, for float32 backends: a float64 projector (same arguments as {@link projector}),
+   * for passes too small for float32 to pay. Without it, {@link projector} is float64 already
+   * (native: its projector is dgemm; float32 is only its {@link passProjector}).
+   */
+  projector64?(dir: Float64Array, dims: number, cols: number, bias: Float64Array | null): Projector;
+  /**
    * Optional, a projector whose projections stay inside the backend (see {@link PassProjector}),
    * same arguments as {@link projector}; without it, callers wrap {@link projector}.
    */

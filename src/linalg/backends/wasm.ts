@@ -30,12 +30,13 @@ export function loadWasmBackend(opts: { projection?: WasmProjection } = {}): Ker
   const projection = opts.projection ?? 'float32';
   return {
     name: 'wasm',
-    detail: `own WebAssembly SIMD kernels: float64 co-moments, ${projection} projections`,
+    detail: `own WebAssembly SIMD kernels: float64 co-moments, ${projection === 'float32' ? 'float32 projections (float64 for small inputs)' : 'float64 projections'}`,
     precision: projection === 'float32' ? 'float32' : 'float64',
     chunkRows: Infinity,
     threaded: false,
     gramUpper: (xc, rows, dims, out) => gramUpper(k, arena, xc, rows, dims, out),
     projector: (dir, dims, cols, bias, center) => wasmProjector(k, arena, projection, dir, dims, cols, bias, center),
+    projector64: (dir, dims, cols, bias) => wasmProjector(k, arena, 'float64', dir, dims, cols, bias, null),
     momentsBlock: (x, rows, dims, st) => wasmMomentsBlock(k, arena, x, rows, dims, st),
     scaledUnitRows: (x, rows, dims, scale, unit) => wasmScaledUnitRows(k, arena, x, rows, dims, scale, unit),
     ...(projection === 'float32'
