@@ -224,7 +224,15 @@ function kernelLine(label: string, be: KernelBackend, d: number): string {
   p.dispose();
   // Gram: the d(d+1)/2 distinct entries, 2 flops each per row; projection 2 flops per product term.
   const gram = (rows * d * (d + 1)) / tg / 1e9, proj = (2 * rows * d * e) / tp / 1e9;
-  return `  ${label.padEnd(26)} gram ${gram.toFixed(1).padStart(5)} GFLOP/s   projection ${proj.toFixed(1).padStart(5)} GFLOP/s`;
+  let line = `  ${label.padEnd(26)} gram ${gram.toFixed(1).padStart(5)} GFLOP/s   projection ${proj.toFixed(1).padStart(5)} GFLOP/s`;
+  if (be.passProjector) {
+    // the second pass's projector (float32 products kept in the backend), 1024 rows per call as there
+    const pp = be.passProjector(dir, d, e, null, new Float64Array(d));
+    const tf = timeIt(() => { for (let r0 = 0; r0 < rows; r0 += 1024) pp.project(x.subarray(r0 * d, (r0 + 1024) * d), 1024); });
+    pp.dispose();
+    line += `   pass projector (float32) ${((2 * rows * d * e) / tf / 1e9).toFixed(1).padStart(5)} GFLOP/s`;
+  }
+  return line;
 }
 
 async function benchKernels(d: number): Promise<void> {

@@ -29,7 +29,11 @@ export interface BackendInfo {
   detail?: string;
 }
 
-/** Blocks queued or computing per worker: one computing, one waiting, so none idles between blocks. */
+/**
+ * Blocks queued or computing per worker: one computing, one waiting, so none idles between blocks
+ * while this thread serves the others. A single worker (native) needs no second one: this thread
+ * has the next block read and checked by the time the worker is done.
+ */
 const MAX_IN_FLIGHT = 2;
 
 /** Where blocks go: a worker thread, or a session on the calling thread. */
@@ -264,7 +268,8 @@ export class PassRunner {
   async push(x: Float64Array, rows: number): Promise<void> {
     const ex = this.executors[this.next++ % this.executors.length];
     const t0 = phaseStart();
-    while (ex.inFlight() >= MAX_IN_FLIGHT) await ex.drainOne();
+    const most = this.executors.length === 1 ? 1 : MAX_IN_FLIGHT;
+    while (ex.inFlight() >= most) await ex.drainOne();
     if (this.parallel) phaseEnd('wait for threads', t0);
     this.check();
     ex.add(x, rows);
