@@ -1,13 +1,14 @@
 /**
  * isotropy-toolkit: how isotropic are your embeddings, and what does IsoBN do to them?
  *
- * Read embeddings (`readEmbeddings`, `openNpy`), compute one-pass sufficient statistics
+ * Read embeddings in any format (`openEmbeddings`; `readEmbeddings`, `openNpy` for .npy), compute one-pass sufficient statistics
  * (`StatsAccumulator`) and the metrics built from them, transform with IsoBN and friends, and run
  * the whole analysis (`analyze`) as `isotropy analyze` does, and render it as one offline HTML page
- * (`renderReport`; the chart builders are in `isotropy-toolkit/report`).
+ * (`renderReport`), or as one SVG (and PNG) per chart for a paper (`renderFigures`); the chart
+ * builders are in `isotropy-toolkit/report`.
  */
 import type { Analysis } from './analyze/index.js';
-import type { ReportOptions } from './report/index.js';
+import type { FigureOptions, FigureSet, ReportOptions } from './report/index.js';
 
 export * from './io/index.js';
 export * from './stats/index.js';
@@ -15,7 +16,8 @@ export * from './transforms/index.js';
 export * from './analyze/index.js';
 export * from './extract/index.js';
 export { ReportError } from './report/errors.js';
-export type { ReportOptions } from './report/index.js';
+export { captionText } from './report/caption.js';
+export type { ReportOptions, FigureFile, FigureOptions, FigureSet } from './report/index.js';
 
 /**
  * An analysis (from {@link analyze}, with its diagnostics) as one self-contained HTML page: charts
@@ -27,4 +29,16 @@ export type { ReportOptions } from './report/index.js';
 export async function renderReport(analysis: Analysis, opts?: ReportOptions): Promise<string> {
   const report = await import('./report/index.js');
   return report.renderReport(analysis, opts);
+}
+
+/**
+ * Every chart of the report of an analysis as a standalone SVG with its title and caption, and as
+ * PNG when the optional package `@resvg/resvg-js` is installed (`pngUnavailable` says why not
+ * otherwise). Loads vega on first use.
+ *
+ * @throws ReportError when `analysis` is not one
+ */
+export async function renderFigures(analysis: Analysis, opts?: FigureOptions): Promise<FigureSet> {
+  const report = await import('./report/index.js');
+  return report.renderFigures(analysis, opts);
 }

@@ -23,4 +23,16 @@ test('the API end to end on an in-memory matrix', async () => {
   assert.is(isoScore([2, 2]), 1);
 });
 
+test('isotropy-toolkit/layers and /probe resolve; the main entry point loads no tfjs', async () => {
+  const layers = await import('isotropy-toolkit/layers');
+  for (const name of ['IsoBN', 'isoBN', 'fileIO', 'LayerError']) assert.ok(name in layers, `layers: ${name}`);
+  const probe = await import('isotropy-toolkit/probe');
+  for (const name of ['probe', 'probeFiles', 'readLabels', 'encodeLabels', 'formatProbe', 'PROBE_SCHEMA', 'ProbeError']) assert.ok(name in probe, `probe: ${name}`);
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+    "import 'isotropy-toolkit'; import { createRequire } from 'node:module'; const c = createRequire(import.meta.url).cache; " +
+    "process.stdout.write(String(Object.keys(c).filter((k) => k.includes('@tensorflow')).length));"], { encoding: 'utf8' });
+  assert.is(r.stdout, '0', r.stderr);
+});
+
 test.run();

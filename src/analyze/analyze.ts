@@ -1,18 +1,18 @@
 import { basename, extname } from 'node:path';
-import { openNpy, sha256File, type EmbeddingSource } from '../io/index.js';
-import { StatsError, avgCosine, momentMetrics, momentsOf, type Moments, type StatsAccumulator } from '../stats/index.js';
+import { openEmbeddings, sha256File, type EmbeddingSource, type OpenOptions } from '../io/index.js';
+import { StatsError, avgCosine, momentMetrics, momentsOf, rogueShares, topRogueDims, type Moments, type StatsAccumulator } from '../stats/index.js';
 import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
 import { withEighSolver, type EighSolver } from '../linalg/index.js';
-import { diagnosticViews, viewDiagnostics } from './diagnostics.js';
+import { diagnosticViews, viewDiagnostics, type DiagnosticView } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
 import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from './sample.js';
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
-import { secondPass } from './second-pass.js';
+import { secondPass, type PassView, type SecondPassResult } from './second-pass.js';
 import { toolInfo } from './tool.js';
 import { PHASES_ENABLED, formatPhases, phaseEnd, phaseStart, takePhases, timed } from './phases.js';
 
@@ -26,7 +26,7 @@ export interface AnalyzeProgress {
 }
 
 /** Options of {@link analyze}; the transform parameters go alongside (eps, beta, ...). */
-export interface AnalyzeOptions extends TransformParams {
+export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
   /** transform names, comma-separated or a list; "none" for no transform; default "isobn" */
   transforms?: string | readonly string[];
   /** layer of (n, L, d) input; negative counts from the end; default -1 (last) */
@@ -59,7 +59,9 @@ export interface AnalyzeOptions extends TransformParams {
  *
  * Reads every file once for the sufficient statistics (and, unless `onePass`, a second time for
  * I(W) and the average cosine of transformed rows); memory is O(d^2 + block) whatever n is.
- * Inputs are .npy paths or {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
+ * Inputs are paths of embedding files in any format `openEmbeddings` reads (.npy, .npz,
+ * safetensors, Parquet, Arrow, HDF5, text; `key`/`column`/`field` pick the array) or
+ * {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
  *
  * @throws NpyError for unreadable files, StatsError for unusable data (fewer than 2 rows, NaN
  *         without dropNonfinite), TransformError for bad transform names or parameters
@@ -81,7 +83,7 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
   try {
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i];
-      const source = typeof input === 'string' ? await openNpy(input, { layer: opts.layer }) : input;
+      const source = typeof input === 'string' ? await openEmbeddings(input, openOptions(opts)) : input;
       try {
         // Hashing streams the file alongside the first pass; the page cache serves the second reader.
         const hashing = typeof input === 'string' ? sha256File(input) : null;
@@ -123,6 +125,11 @@ function printPhases(started: number): void {
   process.stderr.write(`${formatPhases([...phases, ['other', other], ['total', total]])}\n`);
 }
 
+/** The reading options of an analysis, as `openEmbeddings` takes them. */
+export function openOptions(opts: { layer?: number; key?: string; column?: string; field?: string; dropNonfinite?: boolean }): OpenOptions {
+  return { layer: opts.layer, key: opts.key, column: opts.column, field: opts.field, dropNonfinite: opts.dropNonfinite };
+}
+
 /**
  * The names the report shows: the given labels (one per input), else the file names without
  * `.npy`, or the paths themselves where two file names are the same.
@@ -156,13 +163,8 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
   const views = diagnosticViews(analysed);
 
   if (!opts.onePass) {
-    // The first pass has the raw rows' average cosine; the transformed views need theirs.
-    const passViews = views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
-    const second = await secondPass(source, passViews, { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
-    analysed.results.forEach((r, k) => {
-      r.partitionIsotropy = second[k].partitionIsotropy;
-      if (k > 0) r.avgCosine = second[k].avgCosine;
-    });
+    const second = await secondPass(source, passViews(views), { dropNonfinite: opts.dropNonfinite ?? false, blockRows: opts.blockRows, onRows: progress(2), runner });
+    applySecondPass(analysed.results, second);
   }
 
   let diagnostics: ViewDiagnostics[] | null = null;
@@ -171,8 +173,7 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
     const seed = opts.sampleSeed ?? 0;
     const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
     const rows = want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null;
-    diagnostics = viewDiagnostics(index, views, rows && rows.rows > 0 ? { ...rows, dims: source.dims } : null);
-    sample = { input: index, rows: rows?.rows ?? 0, seed };
+    ({ diagnostics, sample } = sampledDiagnostics(index, views, rows, source.dims, seed));
   }
 
   const info: InputInfo = {
@@ -190,6 +191,37 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
 }
 
 /**
+ * The views the second pass reads: every result's map and moments, with the average cosine for
+ * the transformed ones (the first pass has the raw rows').
+ */
+export function passViews(views: readonly DiagnosticView[]): PassView[] {
+  return views.map((v) => ({ map: v.fitted?.map ?? null, moments: v.moments, cosine: v.fitted !== undefined }));
+}
+
+/** Puts the second pass's I(W) of every view, and the transformed views' average cosines, into `results`. */
+export function applySecondPass(results: TransformResult[], second: readonly SecondPassResult[]): void {
+  results.forEach((r, k) => {
+    r.partitionIsotropy = second[k].partitionIsotropy;
+    if (k > 0) r.avgCosine = second[k].avgCosine;
+  });
+}
+
+/**
+ * The report's arrays of one input's views and the PCA sample's record, from the sampled rows
+ * (`null` or none: no scatter).
+ */
+export function sampledDiagnostics(
+  index: number,
+  views: readonly DiagnosticView[],
+  rows: { data: Float64Array; rows: number } | null,
+  dims: number,
+  seed: number,
+): { diagnostics: ViewDiagnostics[]; sample: SampleInfo } {
+  const diagnostics = viewDiagnostics(index, views, rows && rows.rows > 0 ? { ...rows, dims } : null);
+  return { diagnostics, sample: { input: index, rows: rows?.rows ?? 0, seed } };
+}
+
+/**
  * The one-pass part of an analysis, from an accumulator alone: every metric but I(W) (null) and
  * the average cosine of transformed rows (null). `isotropy merge` stops here; {@link analyze}
  * then fills the two in with a second pass.
@@ -201,7 +233,7 @@ export function analyzeAccumulator(
   names: readonly TransformName[],
   params: TransformParams,
   ctx: { ordered?: Map<TransformName, RunningIsoBN>; label?: string } = {},
-): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; results: TransformResult[]; warnings: string[] } {
+): { base: Moments; fitted: FittedTransform[]; moments: Moments[]; results: TransformResult[]; warnings: string[]; rogueShares: Float64Array | null } {
   const warnings: string[] = [];
   const n = acc.count;
   const d = acc.dims;
@@ -231,7 +263,20 @@ export function analyzeAccumulator(
     ...(f ? { params: f.params } : {}),
   });
   const results = [result('none', base), ...fitted.map((f, k) => result(f.name, moments[k], f))];
-  return { base, fitted, moments, results, warnings };
+  // Rogue dimensions of the rows as read; the transformed rows' shares would need each view's
+  // squared unit components, which the second pass does not keep.
+  const nonzero = n - acc.zeroRows;
+  const shares = acc.unitSq ? rogueShares(acc.unitSum, acc.unitSq, nonzero) : null;
+  results[0].rogueDims = shares ? topRogueDims(shares) : null;
+  if (!shares) {
+    results[0].nullReasons = {
+      ...results[0].nullReasons,
+      rogueDims: acc.unitSq
+        ? `fewer than 2 non-zero rows (${nonzero}): no pair to share a cosine`
+        : 'the statistics were saved by an older isotropy without the per-dimension squared sums: run isotropy stats again to get them',
+    };
+  }
+  return { base, fitted, moments, results, warnings, rogueShares: shares };
 }
 
 /** Throws a StatsError unless the accumulator holds at least 2 rows. */

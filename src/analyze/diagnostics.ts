@@ -11,11 +11,13 @@ export interface DiagnosticView {
   transform: ViewDiagnostics['transform'];
   moments: Moments;
   fitted?: FittedTransform;
+  /** each dimension's share of the average cosine (the input as read only) */
+  rogueShares?: Float64Array | null;
 }
 
 /** The views of one input, as `results` lists them: the input itself, then each fitted transform. */
-export function diagnosticViews(a: { base: Moments; fitted: readonly FittedTransform[]; moments: readonly Moments[] }): DiagnosticView[] {
-  return [{ transform: 'none', moments: a.base }, ...a.fitted.map((f, k) => ({ transform: f.name, moments: a.moments[k], fitted: f }))];
+export function diagnosticViews(a: { base: Moments; fitted: readonly FittedTransform[]; moments: readonly Moments[]; rogueShares?: Float64Array | null }): DiagnosticView[] {
+  return [{ transform: 'none', moments: a.base, rogueShares: a.rogueShares }, ...a.fitted.map((f, k) => ({ transform: f.name, moments: a.moments[k], fitted: f }))];
 }
 
 /**
@@ -46,6 +48,7 @@ export function viewDiagnostics(
       corrHistogram: corrHistogram(rho, e, m.constant),
       corrAbs: ownCorr ? absRaster(rho, e) : null,
       pca,
+      ...(v.rogueShares ? { rogueShares: Array.from(v.rogueShares) } : {}),
     };
   });
 }

@@ -5,6 +5,12 @@ import { PassRunner } from './pass-runner.js';
 import { partialAccumulator, type FirstPartial } from './pass-session.js';
 import { timed, timedBlocks } from './phases.js';
 
+/** Rows `[start, end)` of a source. */
+export interface RowRange {
+  start: number;
+  end: number;
+}
+
 /** What the first read of a source yields. */
 export interface FirstPass {
   acc: StatsAccumulator;
@@ -20,12 +26,13 @@ export interface FirstPass {
  * the file, whatever the threads) and feeds the ordered estimators in order; the co-moments and
  * the other sums are computed by `opts.runner` (worker threads or inline; default: the TypeScript
  * kernels on this thread) and merged here in float64.
- * Data errors are rethrown with the source's path in front.
+ * Data errors are rethrown with the source's path in front. `opts.range` reads rows
+ * `[start, end)` only (a shard of the file); `onRows` then counts from the range's start.
  */
 export async function firstPass(
   source: EmbeddingSource,
   names: readonly TransformName[],
-  opts: TransformParams & { dropNonfinite?: boolean; blockRows?: number; onRows?: (done: number) => void; runner?: PassRunner },
+  opts: TransformParams & { dropNonfinite?: boolean; blockRows?: number; range?: RowRange; onRows?: (done: number) => void; runner?: PassRunner },
 ): Promise<FirstPass> {
   const d = source.dims;
   const ordered = new Map<TransformName, RunningIsoBN>();
@@ -35,7 +42,8 @@ export async function firstPass(
   let parts: FirstPartial[];
   try {
     runner.begin({ kind: 'first', dims: d });
-    for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows }))) {
+    const start = opts.range?.start ?? 0;
+    for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows, ...opts.range }))) {
       let clean;
       try {
         if (block.data.length < block.rows * d) throw new StatsError(`block holds ${block.data.length} values, expected ${block.rows} x ${d}`);
@@ -47,7 +55,7 @@ export async function firstPass(
       dropped += clean.dropped;
       for (const est of ordered.values()) est.push(clean.data, clean.rows);
       if (clean.rows > 0) await runner.push(clean.data, clean.rows);
-      opts.onRows?.(block.start + block.rows);
+      opts.onRows?.(block.start + block.rows - start);
     }
     parts = (await runner.end()) as FirstPartial[];
   } finally {

@@ -1,8 +1,16 @@
-export { analyze, analyzeAccumulator, inputLabels, type AnalyzeOptions, type AnalyzeProgress } from './analyze.js';
-export { secondPass, type PassView, type SecondPassResult } from './second-pass.js';
+export { analyze, analyzeAccumulator, applySecondPass, inputLabels, passViews, sampledDiagnostics, type AnalyzeOptions, type AnalyzeProgress } from './analyze.js';
+export { secondPass, projectionPlan, projectionSums, secondPassResults, mergeViewSums, type PassView, type SecondPassResult, type ViewSums } from './second-pass.js';
 export { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type TransformResult, type ViewDiagnostics, type Histogram, type UnitRaster, type SampleInfo } from './schema.js';
-export { firstPass, type FirstPass } from './first-pass.js';
+export { firstPass, type FirstPass, type RowRange } from './first-pass.js';
 export { checkAnalysis, AnalysisFormatError } from './validate.js';
 export { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS } from './sample.js';
 export { transformFile, type TransformFileOptions } from './transform-file.js';
-export { collectStats, analyzeShards } from './shards.js';
+export {
+  collectStats, computeShard, shardToJSON, shardFromJSON, mergeShards, analyzeShards,
+  type Shard, type ShardJSON, type ShardOptions, type MergeOptions, type MergedShards,
+} from './shards.js';
+export { parseShardPart, shardRange, orderShards, shardId, type ShardPart, type OrderedSource } from './shard-id.js';
+export { composeRunning, restoreRunning, type RunningState, type RunningJSON } from './shard-running.js';
+export { planShards, planToJSON, planFromJSON, PLAN_SCHEMA, type ShardPlan, type PlanJSON, type PlanOptions } from './shard-plan.js';
+export { computePartial, partialToJSON, partialFromJSON, isPartialJSON, PARTIAL_SCHEMA, type ShardPartial, type PartialJSON, type PartialOptions } from './shard-partial.js';
+export { analyzePlan } from './shard-reduce.js';

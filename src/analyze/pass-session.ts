@@ -9,8 +9,6 @@ import { phaseEnd, phaseStart } from './phases.js';
 export interface ProjectionPlan {
   dims: number;
   cols: number;
-  /** rows the pass will see (as read), to choose the products' precision */
-  rows: number;
   /** `dims x cols` row-major */
   dir: Float64Array;
   /** added to every projected row (minus the views' shifts), length cols */
@@ -25,8 +23,11 @@ export interface ProjectionPlan {
   views: Array<{ offset: number; e: number; cosine: boolean; scale?: Float64Array | null }>;
 }
 
-/** What one pass computes, per thread: `first` = statistics, `second` = I(W) and cosines. */
-export type PassSpec = { kind: 'first'; dims: number } | { kind: 'second'; plan: ProjectionPlan };
+/**
+ * What one pass computes, per thread: `first` = statistics, `second` = I(W) and cosines over about
+ * `rows` rows in all (the products' precision depends on the pass's size: {@link FLOAT32_MIN_WORK}).
+ */
+export type PassSpec = { kind: 'first'; dims: number } | { kind: 'second'; plan: ProjectionPlan; rows: number };
 
 /** A thread's share of the first pass: the statistics of the rows it was given. */
 export interface FirstPartial {
@@ -37,6 +38,8 @@ export interface FirstPartial {
   /** upper triangle meaningful, dims x dims */
   comoment: Float64Array;
   unitSum: Float64Array;
+  /** per-dimension sum of squared unit-row components (rogue dimensions) */
+  unitSq: Float64Array;
   min: Float64Array;
   max: Float64Array;
 }
@@ -100,7 +103,7 @@ export class PassSession {
     }
     const plan = spec.plan;
     const be = this.backend;
-    const f32 = be.precision === 'float32' && float32Products(plan.rows * plan.dims * plan.cols);
+    const f32 = be.precision === 'float32' && float32Products(spec.rows * plan.dims * plan.cols);
     const center = f32 ? plan.center : null;
     const bias = plan.bias.some((b) => b !== 0) ? plan.bias : null;
     const projector = f32
@@ -163,7 +166,7 @@ export class PassSession {
     let out: PassPartial;
     if (this.first) {
       const a = this.first;
-      out = { kind: 'first', count: a.count, zeroRows: a.zeroRows, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, min: a.min, max: a.max };
+      out = { kind: 'first', count: a.count, zeroRows: a.zeroRows, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: a.unitSq!, min: a.min, max: a.max };
     } else if (this.second) {
       const s = this.second;
       const part = (a: Float64Array, v: { offset: number; e: number }) => a.slice(v.offset, v.offset + v.e);
@@ -197,7 +200,7 @@ export class PassSession {
 /** The buffers of a partial, to transfer rather than copy between threads. */
 export function partialBuffers(p: PassPartial): ArrayBuffer[] {
   const arrays = p.kind === 'first'
-    ? [p.mean, p.comoment, p.unitSum, p.min, p.max]
+    ? [p.mean, p.comoment, p.unitSum, p.unitSq, p.min, p.max]
     : p.views.flatMap((v) => [v.sums.maxPos, v.sums.maxNeg, v.sums.sumPos, v.sums.sumNeg, v.unit]);
   return arrays.map((a) => a.buffer as ArrayBuffer);
 }
@@ -211,6 +214,7 @@ export function partialAccumulator(p: FirstPartial, dims: number): StatsAccumula
   acc.mean.set(p.mean);
   acc.comoment.set(p.comoment);
   acc.unitSum.set(p.unitSum);
+  acc.unitSq!.set(p.unitSq);
   acc.min.set(p.min);
   acc.max.set(p.max);
   return acc;

@@ -105,6 +105,11 @@ export interface ViewDiagnostics {
   pca: { x: number[]; y: number[]; variance: [number, number] } | null;
   /** the layer of this view, as in the matching result */
   layer?: number;
+  /**
+   * every dimension's share of the average cosine (rogue dimensions, see `TransformResult.rogueDims`),
+   * for the input as read ("none") only; absent when the statistics had no squared sums
+   */
+  rogueShares?: number[];
 }
 
 /** Which rows the PCA scatter shows: a seeded uniform sample without replacement. */

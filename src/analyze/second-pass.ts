@@ -3,6 +3,7 @@ import { matmul } from '../linalg/index.js';
 import { PartitionSums, avgCosine, finiteRows, partitionIsotropy, secondMoment, type Moments } from '../stats/index.js';
 import type { AffineMap } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
+import type { RowRange } from './first-pass.js';
 import type { ProjectionPlan, SecondPartial } from './pass-session.js';
 import { timed, timedBlocks } from './phases.js';
 
@@ -35,35 +36,65 @@ export async function secondPass(
   opts: { dropNonfinite: boolean; blockRows?: number; onRows?: (done: number) => void; runner?: PassRunner },
 ): Promise<SecondPassResult[]> {
   const runner = opts.runner ?? (await PassRunner.start('js', 1));
-  let parts: SecondPartial[];
-  let plan: ProjectionPlan;
   try {
-    plan = { ...(await projectionPlan(source.dims, views, runner)), rows: source.rows };
-    runner.begin({ kind: 'second', plan });
-    // Every thread has made D its own (worker threads got copies): d x cols float64 less to hold.
-    plan.dir = new Float64Array(0);
-    let done = 0;
-    for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows }))) {
-      const { data, rows } = timed('check', () => finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite));
-      if (rows > 0) await runner.push(data, rows);
-      done += block.rows;
-      opts.onRows?.(done);
-    }
-    parts = (await runner.end()) as SecondPartial[];
+    const plan = await projectionPlan(source.dims, views, runner);
+    return secondPassResults(plan, [(await projectionSums(source, plan, { ...opts, runner })).views]);
   } finally {
     if (!opts.runner) await runner.close();
   }
+}
+
+/** What the second pass keeps of a set of rows, per view: sums that merge across row sets. */
+export type ViewSums = SecondPartial['views'];
+
+/**
+ * The second pass's sums over rows `range` of a source (default all), on `opts.runner`'s threads,
+ * merged: what a shard contributes in the second round of a sharded analysis. Also returns how
+ * many rows were used and how many were dropped for NaN/Inf.
+ */
+export async function projectionSums(
+  source: EmbeddingSource,
+  plan: ProjectionPlan,
+  opts: { dropNonfinite: boolean; blockRows?: number; range?: RowRange; onRows?: (done: number) => void; runner: PassRunner },
+): Promise<{ views: ViewSums; rows: number; dropped: number }> {
+  const runner = opts.runner;
+  runner.begin({ kind: 'second', plan, rows: (opts.range?.end ?? source.rows) - (opts.range?.start ?? 0) });
+  let done = 0, used = 0, dropped = 0;
+  for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows, ...opts.range }))) {
+    const { data, rows } = timed('check', () => finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite));
+    if (rows > 0) await runner.push(data, rows);
+    used += rows;
+    dropped += block.rows - rows;
+    done += block.rows;
+    opts.onRows?.(done);
+  }
+  const parts = (await runner.end()) as SecondPartial[];
+  return { views: mergeViewSums(plan, parts.map((p) => p.views)), rows: used, dropped };
+}
+
+/** The sums of disjoint row sets (threads, shards) as the sums of their union. */
+export function mergeViewSums(plan: ProjectionPlan, parts: readonly ViewSums[]): ViewSums {
   return plan.views.map((v, k) => {
     const sums = new PartitionSums(v.e);
-    const unit = new Float64Array(v.e);
+    const unit = new Float64Array(v.cosine ? v.e : 0);
     let nonzero = 0;
     for (const p of parts) {
-      const part = p.views[k];
+      const part = p[k];
       sums.merge(part.sums);
       if (v.cosine) for (let c = 0; c < v.e; c++) unit[c] += part.unit[c];
       nonzero += part.nonzero;
     }
-    return { partitionIsotropy: partitionIsotropy(sums.logZ()), avgCosine: v.cosine ? avgCosine(unit, nonzero) : null };
+    return { sums: sums.state(), unit, nonzero };
+  });
+}
+
+/** I(W) and the average cosine of every view, from the sums of all the rows' parts. */
+export function secondPassResults(plan: ProjectionPlan, parts: readonly ViewSums[]): SecondPassResult[] {
+  const merged = mergeViewSums(plan, parts);
+  return plan.views.map((v, k) => {
+    const m = merged[k];
+    const logZ = new PartitionSums(v.e).merge(m.sums).logZ();
+    return { partitionIsotropy: partitionIsotropy(logZ), avgCosine: v.cosine ? avgCosine(m.unit, m.nonzero) : null };
   });
 }
 
@@ -71,7 +102,7 @@ export async function secondPass(
  * Every view's `d x e` matrix A V and shift -t A V, side by side; centred on the raw rows' mean.
  * The views' eigendecompositions run on the runner's threads side by side.
  */
-async function projectionPlan(d: number, views: PassView[], runner: PassRunner): Promise<Omit<ProjectionPlan, 'rows'>> {
+export async function projectionPlan(d: number, views: PassView[], runner: PassRunner): Promise<ProjectionPlan> {
   const eigenvectors = await runner.eighVectors(views.map((v) => ({ m: secondMoment(v.moments), d: v.moments.dims })));
   const parts = views.map((v, k) => {
     const e = v.moments.dims;

@@ -1,11 +1,11 @@
-import { NpyWriter, openNpy } from '../io/index.js';
+import { NpyWriter, openEmbeddings, type OpenOptions } from '../io/index.js';
 import { finiteRows, momentsOf } from '../stats/index.js';
 import { applyMap, fitTransform, outputDims, parseTransforms, TransformError, type FittedTransform, type TransformParams } from '../transforms/index.js';
-import { checkUsable } from './analyze.js';
+import { checkUsable, openOptions } from './analyze.js';
 import { firstPass } from './first-pass.js';
 
 /** Options of {@link transformFile}; transform parameters go alongside. */
-export interface TransformFileOptions extends TransformParams {
+export interface TransformFileOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
   /** one transform name, e.g. "isobn" */
   method: string;
   layer?: number;
@@ -18,7 +18,7 @@ export interface TransformFileOptions extends TransformParams {
 }
 
 /**
- * Fits a transform to a .npy file and writes the transformed rows to another .npy (2-D, C order).
+ * Fits a transform to an embeddings file (any format `openEmbeddings` reads) and writes the transformed rows to another .npy (2-D, C order).
  * Two reads of the input (fit, then apply); the output appears only when complete (temp file, then
  * rename) and is never the input itself.
  *
@@ -27,7 +27,7 @@ export interface TransformFileOptions extends TransformParams {
 export async function transformFile(inPath: string, outPath: string, opts: TransformFileOptions) {
   const names = parseTransforms(opts.method);
   if (names.length !== 1) throw new TransformError(`--method takes one transform name, got "${opts.method}"`);
-  const source = await openNpy(inPath, { layer: opts.layer });
+  const source = await openEmbeddings(inPath, openOptions(opts));
   try {
     source.notes.forEach((n) => opts.onWarning?.(`${inPath}: ${n}`));
     const { acc, ordered } = await firstPass(source, names, { ...opts, onRows: (k) => opts.onProgress?.(1, k, source.rows) });

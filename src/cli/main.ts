@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import * as analyzeCmd from './commands/analyze.js';
 import * as extractCmd from './commands/extract.js';
 import * as mergeCmd from './commands/merge.js';
+import * as probeCmd from './commands/probe.js';
 import * as reportCmd from './commands/report.js';
 import * as statsCmd from './commands/stats.js';
 import * as transformCmd from './commands/transform.js';
@@ -24,7 +25,8 @@ export async function main(args: string[]): Promise<void> {
       .command(mergeCmd as never)
       .command(reportCmd as never)
       .command(extractCmd as never)
-      .demandCommand(1, 'name a command: analyze, report, transform, stats, merge or extract')
+      .command(probeCmd as never)
+      .demandCommand(1, 'name a command: analyze, report, transform, stats, merge, extract or probe')
       .strict()
       .version(pkg.version)
       .help()

@@ -1,13 +1,18 @@
 import type { Argv } from 'yargs';
 import type { TransformParams } from '../index.js';
 
-/** The transform parameter flags shared by analyze, transform and merge. */
-export function transformParamOptions<T>(y: Argv<T>) {
+/**
+ * The transform parameter flags shared by analyze, transform and merge. `defaults: false` leaves
+ * unset flags undefined (the transforms then use the same defaults), so that a command can tell
+ * a flag that was given from one that was not (merge: the plan fixes them in round 2).
+ */
+export function transformParamOptions<T>(y: Argv<T>, opts: { defaults?: boolean } = {}) {
+  const def = (v: number, text: string) => (opts.defaults === false ? { describe: `${text} (default ${v})` } : { describe: text, default: v });
   return y
-    .option('eps', { type: 'number', describe: 'IsoBN epsilon', default: 1e-3, group: 'Transform parameters:' })
-    .option('beta', { type: 'number', describe: 'IsoBN exponent: a_i = (gamma_i s_i + eps)^-beta', default: 0.5, group: 'Transform parameters:' })
-    .option('batch-size', { type: 'number', describe: 'isobn-running: rows per batch', default: 16, group: 'Transform parameters:' })
-    .option('momentum', { type: 'number', describe: 'isobn-running: weight of each batch', default: 0.05, group: 'Transform parameters:' })
+    .option('eps', { type: 'number', ...def(1e-3, 'IsoBN epsilon'), group: 'Transform parameters:' })
+    .option('beta', { type: 'number', ...def(0.5, 'IsoBN exponent: a_i = (gamma_i s_i + eps)^-beta'), group: 'Transform parameters:' })
+    .option('batch-size', { type: 'number', ...def(16, 'isobn-running: rows per batch'), group: 'Transform parameters:' })
+    .option('momentum', { type: 'number', ...def(0.05, 'isobn-running: weight of each batch'), group: 'Transform parameters:' })
     .option('keep', { type: 'number', describe: 'whiten: components kept (default all)', group: 'Transform parameters:' })
     .option('remove', { type: 'number', describe: 'abtt: top directions removed (default max(1, round(d/100)))', group: 'Transform parameters:' });
 }
@@ -16,12 +21,15 @@ export function transformParamOptions<T>(y: Argv<T>) {
 export function readOptions<T>(y: Argv<T>) {
   return y
     .option('layer', { type: 'number', describe: 'layer of an (n, layers, d) array; negative counts from the end (default: the last)' })
-    .option('drop-nonfinite', { type: 'boolean', describe: 'skip rows holding NaN/Inf (counted and reported) instead of failing', default: false })
+    .option('key', { type: 'string', describe: '.npz member, safetensors tensor or HDF5 dataset (/path) to read (default: the only 2-D/3-D array)' })
+    .option('column', { type: 'string', describe: 'Parquet/Arrow column of vectors (default: the only one)' })
+    .option('field', { type: 'string', describe: 'JSONL field holding the vector, dotted for nested (default: embedding)' })
+    .option('drop-nonfinite', { type: 'boolean', describe: 'skip rows holding NaN/Inf, or null vectors (counted and reported), instead of failing', default: false })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress or warnings on stderr', default: false });
 }
 
 /** Picks the transform parameters out of parsed flags. */
-export function transformParams(argv: { eps: number; beta: number; batchSize: number; momentum: number; keep?: number; remove?: number }): TransformParams {
+export function transformParams(argv: { eps?: number; beta?: number; batchSize?: number; momentum?: number; keep?: number; remove?: number }): TransformParams {
   return { eps: argv.eps, beta: argv.beta, batchSize: argv.batchSize, momentum: argv.momentum, keep: argv.keep, remove: argv.remove };
 }
 

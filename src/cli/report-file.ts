@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { renderReport, writeFileAtomic, type Analysis } from '../index.js';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { captionText, checkOutputPath, renderFigures, renderReport, writeFileAtomic, type Analysis } from '../index.js';
+import { UsageError } from './errors.js';
 
 /** Folder of the default report path, relative to the working directory. */
 export const REPORTS_DIR = 'reports';
@@ -14,12 +15,63 @@ export function defaultReportPath(inputs: readonly string[]): string {
   return join(REPORTS_DIR, `${stems.join('-vs-')}.html`);
 }
 
+/** Progress of the rendering: `done` of `total` charts. */
+export type ChartProgress = (done: number, total: number, id: string) => void;
+
 /**
  * Renders an analysis and writes the page atomically, creating the default `reports/` folder when
  * the path is inside it (any other folder must exist). Inputs are never overwritten.
  */
-export async function saveReport(analysis: Analysis, path: string, opts: { interactive: boolean; protect: readonly string[] }): Promise<void> {
-  const html = await renderReport(analysis, { interactive: opts.interactive });
+export async function saveReport(
+  analysis: Analysis, path: string, opts: { interactive: boolean; protect: readonly string[]; onProgress?: ChartProgress },
+): Promise<void> {
+  const html = await renderReport(analysis, { interactive: opts.interactive, onProgress: opts.onProgress });
   if (dirname(path) === REPORTS_DIR) await mkdir(REPORTS_DIR, { recursive: true });
   await writeFileAtomic(path, html, { protect: opts.protect });
+}
+
+/**
+ * Checks, before any long work, that the report can be written at `path` (as {@link saveReport}
+ * will: the default `reports/` folder may not exist yet).
+ */
+export async function checkReportPath(path: string, protect: readonly string[]): Promise<void> {
+  if (dirname(path) === REPORTS_DIR && !(await stat(REPORTS_DIR).catch(() => null))) return;
+  await checkOutputPath(path, protect);
+}
+
+/**
+ * Checks, before any long work, that `dir` can take the figures: an existing folder, or a new one
+ * whose parent folder exists.
+ *
+ * @throws UsageError naming the flag and what to do
+ */
+export async function checkFiguresDir(dir: string): Promise<void> {
+  const at = await stat(dir).catch(() => null);
+  if (at && !at.isDirectory()) throw new UsageError(`--figures ${dir}: this is a file, not a folder; give a folder for the figures`);
+  if (at) return;
+  const parent = await stat(dirname(resolve(dir))).catch(() => null);
+  if (!parent?.isDirectory()) throw new UsageError(`--figures ${dir}: its parent folder ${dirname(resolve(dir))} does not exist; create it first`);
+}
+
+/**
+ * Writes every chart of the report into `dir` (created when missing): `<id>.svg`, `<id>.png` when
+ * the optional rasterizer is installed, and `<id>.caption.txt` (title and caption). Returns the
+ * files written, and why there are no PNGs when there are none.
+ */
+export async function saveFigures(
+  analysis: Analysis, dir: string, opts: { protect: readonly string[]; onProgress?: ChartProgress },
+): Promise<{ files: string[]; pngUnavailable: string | null }> {
+  const { figures, pngUnavailable } = await renderFigures(analysis, { onProgress: opts.onProgress });
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const f of figures) {
+    const parts: [string, string | Uint8Array][] = [[`${f.id}.svg`, f.svg], [`${f.id}.caption.txt`, captionText(f)]];
+    if (f.png) parts.push([`${f.id}.png`, f.png]);
+    for (const [name, data] of parts) {
+      const path = join(dir, name);
+      await writeFileAtomic(path, data, { protect: opts.protect });
+      files.push(path);
+    }
+  }
+  return { files, pngUnavailable };
 }

@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensorsIndex, readTensor, type SafetensorsEntry } from './safetensors.js';
+import { quote } from '../io/errors.js';
 import { ExtractError, type Checkpoint, type EncoderConfig, type EncoderWeights, type HostTensor, type LayerWeights } from './types.js';
 
 /** The weights of an unsharded checkpoint; looked for first. */
@@ -16,13 +17,22 @@ export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
 /** Weights in formats we refuse to read, checked only to give a helpful message. */
 const FOREIGN_WEIGHTS = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'];
 
-const ACTIVATIONS: Readonly<Record<string, EncoderConfig['hiddenAct']>> = {
-  gelu: 'gelu',
-  gelu_new: 'gelu_new',
-  gelu_pytorch_tanh: 'gelu_new',
-  gelu_fast: 'gelu_new',
-  relu: 'relu',
-};
+/** hidden_act name -> the activation we run. A Map: the name comes from the file (a plain object would answer 'toString'). */
+const ACTIVATIONS: ReadonlyMap<string, EncoderConfig['hiddenAct']> = new Map([
+  ['gelu', 'gelu'],
+  ['gelu_new', 'gelu_new'],
+  ['gelu_pytorch_tanh', 'gelu_new'],
+  ['gelu_fast', 'gelu_new'],
+  ['relu', 'relu'],
+]);
+
+/** Largest size parseConfig accepts: token ids and tfjs shapes are int32. */
+const MAX_SIZE = 2 ** 31 - 1;
+
+/** A config value for a message: numbers as they are, anything else through quote(). */
+function shown(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : quote(v);
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -58,11 +68,11 @@ export function parseConfig(json: unknown, path: string): EncoderConfig {
     if (archs.some((a) => a.startsWith('Bert'))) modelType = 'bert';
     else if (archs.some((a) => a.startsWith('Roberta'))) modelType = 'roberta';
     else {
-      const what = archs.length > 0 ? `architectures ${archs.join(', ')}` : 'no model_type';
+      const what = archs.length > 0 ? `architectures ${quote(archs.join(', '))}` : 'no model_type';
       throw bad(`unsupported model (${what}): isotropy extract supports bert and roberta checkpoints`);
     }
   } else {
-    throw bad(`unsupported model_type '${String(mt)}': isotropy extract supports bert and roberta checkpoints`);
+    throw bad(`unsupported model_type ${quote(mt)}: isotropy extract supports bert and roberta checkpoints`);
   }
 
   const int = (key: string, fallback?: number, min = 1): number => {
@@ -71,26 +81,26 @@ export function parseConfig(json: unknown, path: string): EncoderConfig {
       if (fallback !== undefined) return fallback;
       throw bad(`config.json lacks ${key}; a ${modelType} config needs it`);
     }
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw bad(`${key} is ${JSON.stringify(v)}; expected an integer >= ${min}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > MAX_SIZE) {
+      throw bad(`${key} is ${shown(v)}; expected an integer from ${min} to ${MAX_SIZE}`);
     }
     return v;
   };
 
   const act = json.hidden_act ?? 'gelu';
-  const hiddenAct = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
+  const hiddenAct = typeof act === 'string' ? ACTIVATIONS.get(act) : undefined;
   if (hiddenAct === undefined) {
-    throw bad(`hidden_act ${JSON.stringify(act)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
+    throw bad(`hidden_act ${quote(act)} is not supported (supported: ${[...ACTIVATIONS.keys()].join(', ')})`);
   }
 
   const pet = json.position_embedding_type;
   if (pet !== undefined && pet !== null && pet !== 'absolute') {
-    throw bad(`position_embedding_type '${String(pet)}' is not supported: only 'absolute' position embeddings are`);
+    throw bad(`position_embedding_type ${quote(pet)} is not supported: only 'absolute' position embeddings are`);
   }
 
   const eps = json.layer_norm_eps ?? 1e-12;
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) {
-    throw bad(`layer_norm_eps is ${JSON.stringify(eps)}; expected a positive number`);
+    throw bad(`layer_norm_eps is ${shown(eps)}; expected a positive number`);
   }
 
   const hiddenSize = int('hidden_size');
@@ -209,7 +219,7 @@ function parseWeightMap(json: unknown, path: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [tensor, file] of Object.entries(weightMap)) {
     if (typeof file !== 'string' || file === '' || file === '.' || file === '..' || /[/\\]/.test(file)) {
-      throw new ExtractError(`${path}: weight_map entry ${tensor} -> ${JSON.stringify(file)} is not a file name in this folder; re-download the model`);
+      throw new ExtractError(`${path}: weight_map entry ${quote(tensor)} -> ${quote(file)} is not a file name in this folder; re-download the model`);
     }
     out.set(tensor, file);
   }
@@ -238,7 +248,7 @@ async function indexWeights(folder: string): Promise<Map<string, SafetensorsEntr
     for (const file of new Set(weightMap.values())) {
       const shardPath = join(folder, file);
       if (!(await exists(shardPath))) {
-        throw new ExtractError(`${folder}: shard ${file}, listed in ${WEIGHTS_INDEX_FILE}, is missing; download the model again`);
+        throw new ExtractError(`${folder}: shard ${quote(file)}, listed in ${WEIGHTS_INDEX_FILE}, is missing; download the model again`);
       }
       const { entries } = await readSafetensorsIndex(shardPath);
       shards.set(file, new Map(entries.map((e) => [e.name, e])));
@@ -247,7 +257,7 @@ async function indexWeights(folder: string): Promise<Map<string, SafetensorsEntr
     for (const [tensor, file] of weightMap) {
       const entry = shards.get(file)?.get(tensor);
       if (entry === undefined) {
-        throw new ExtractError(`${folder}: ${WEIGHTS_INDEX_FILE} puts ${tensor} in ${file}, which does not hold it; download the model again`);
+        throw new ExtractError(`${folder}: ${WEIGHTS_INDEX_FILE} puts ${quote(tensor)} in ${file}, which does not hold it; download the model again`);
       }
       out.set(tensor, entry);
     }
@@ -262,6 +272,47 @@ async function indexWeights(folder: string): Promise<Map<string, SafetensorsEntr
     );
   }
   throw new ExtractError(`${folder}: no ${WEIGHTS_FILE} or ${WEIGHTS_INDEX_FILE}: the folder holds no weights; download the model again`);
+}
+
+/**
+ * Refuses a config whose num_hidden_layers differs from the layers the weights hold, before
+ * anything is sized from it (a huge value would otherwise build a list of billions of names).
+ */
+function checkLayerCount(byName: ReadonlyMap<string, SafetensorsEntry>, config: EncoderConfig, folder: string): void {
+  const layers = new Set<number>();
+  for (const name of byName.keys()) {
+    const m = /^encoder\.layer\.(\d+)\./.exec(name);
+    if (m !== null) layers.add(Number(m[1]));
+  }
+  // Counted, not taken from the largest index: a single tensor named encoder.layer.999999999.x
+  // must not make a billion layers plausible.
+  const stored = layers.size;
+  const contiguous = [...layers].every((l) => l < stored);
+  if (stored !== config.numLayers || !contiguous) {
+    const held = stored === 0 ? 'no encoder layers' : contiguous ? `layers 0 to ${stored - 1}` : `${stored} layers numbered with gaps`;
+    throw new ExtractError(
+      `${folder}: config.json says num_hidden_layers ${config.numLayers}, but the weights hold ${held}; the config belongs to another model, or the weights are incomplete`,
+    );
+  }
+}
+
+/** Weights are checked when loaded: one NaN or Inf would make every embedding NaN. */
+function checkFinite(data: Float32Array, entry: SafetensorsEntry): void {
+  // x * 0 is 0 for every finite x and NaN otherwise: one branch-free pass for the usual clean tensor.
+  let probe = 0;
+  for (let i = 0; i < data.length; i++) probe += data[i] * 0;
+  if (probe === 0) return;
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  throw new ExtractError(
+    `${entry.file}: tensor ${quote(entry.name)} holds ${bad} non-finite value(s) (the first, ${data[first]}, at flat index ${first}): the weights are corrupt or were saved after a diverged training run; re-download or fix the checkpoint`,
+  );
 }
 
 /**
@@ -280,8 +331,9 @@ async function indexWeights(folder: string): Promise<Map<string, SafetensorsEntr
  *   tensors loaded (ignored tensors do not count).
  * @throws ExtractError for a missing folder or config.json, unsupported configs, pytorch/TF-only
  *   folders (with the conversion command), corrupt files, missing weights (one message listing
- *   the first 10 names and the count), a shape that disagrees with the config, or a name that
- *   appears twice (e.g. both `bert.x` and `x`).
+ *   the first 10 names and the count), a layer count or shape that disagrees with the config, a
+ *   name that appears twice (e.g. both `bert.x` and `x`), or a weight holding NaN or Inf (naming
+ *   the tensor).
  */
 export async function loadCheckpoint(folder: string): Promise<Checkpoint> {
   const info = await stat(folder).catch(() => null);
@@ -300,10 +352,11 @@ export async function loadCheckpoint(folder: string): Promise<Checkpoint> {
   for (const [name, entry] of stored) {
     const canon = canonicalName(name);
     const other = byName.get(canon);
-    if (other !== undefined) clashes.set(canon, `${other.name} and ${name}`);
+    if (other !== undefined) clashes.set(canon, `${quote(other.name)} and ${quote(name)}`);
     else byName.set(canon, entry);
   }
 
+  checkLayerCount(byName, config, folder);
   const wanted = wantedTensors(config);
   const hasPooler = byName.has('pooler.dense.weight') && byName.has('pooler.dense.bias');
   const missing: string[] = [];
@@ -320,9 +373,10 @@ export async function loadCheckpoint(folder: string): Promise<Checkpoint> {
     }
     if (w.optional && !hasPooler) continue;
     if (entry.dtype !== 'F32' && entry.dtype !== 'F16' && entry.dtype !== 'BF16' && entry.dtype !== 'F64') {
-      problems.push(`${entry.name} has dtype ${entry.dtype}, not a float`);
+      problems.push(`${quote(entry.name)} has dtype ${entry.dtype}, not a float`);
     } else if (entry.shape.length !== w.shape.length || entry.shape.some((d, i) => d !== w.shape[i])) {
-      problems.push(`${entry.name} has shape [${entry.shape.join(', ')}], config.json implies [${w.shape.join(', ')}]`);
+      const got = entry.shape.length <= 8 ? `[${entry.shape.join(', ')}]` : `${entry.shape.length} dimensions`;
+      problems.push(`${quote(entry.name)} has shape ${got}, config.json implies [${w.shape.join(', ')}]`);
     }
   }
   if (missing.length > 0) {
@@ -340,7 +394,9 @@ export async function loadCheckpoint(folder: string): Promise<Checkpoint> {
   const load = async (name: string): Promise<HostTensor> => {
     const entry = byName.get(name)!;
     dtypes.add(entry.dtype);
-    return readTensor(entry);
+    const t = await readTensor(entry);
+    checkFinite(t.data, entry);
+    return t;
   };
 
   const embeddings = {} as Record<EmbeddingKey, HostTensor>;

@@ -19,10 +19,14 @@
  * No locking: two processes downloading the same file at once may corrupt its `.incomplete` file;
  * run one download per model at a time.
  */
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { quote } from '../io/errors.js';
 import { shardFiles, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.js';
+import { removeOnExit } from './exit-cleanup.js';
+import { discard, HubClient, HubNetworkError, type HubLimits } from './hub-client.js';
 import { ExtractError } from './types.js';
 
 /** Where and how to fetch a model. Every field has a default from the environment. */
@@ -45,6 +49,18 @@ export interface HubOptions {
    * when the server does not say. Not called for files already in the cache.
    */
   onProgress?: (file: string, bytesDone: number, bytesTotal: number | null) => void;
+  /**
+   * Milliseconds without an answer or a byte before a request fails (a stuck server or network);
+   * default `HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as in Python's client), else 10 s. An interrupted
+   * file is kept and resumed by the next call.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Milliseconds the whole call may take, waiting for another process's download of the same file
+   * included; default `ISOTROPY_DOWNLOAD_DEADLINE` (seconds), else 3600 s; 0 means no deadline. Files
+   * finished by then stay in the cache and a partial one is resumed by the next call.
+   */
+  deadlineMs?: number;
 }
 
 /** Where a model was found. */
@@ -67,8 +83,8 @@ const TOKENIZER_VOCABS = ['tokenizer.json', 'vocab.txt', 'vocab.json'];
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
 
-/** A failure to reach the server at all (as opposed to an HTTP error status). */
-class HubNetworkError extends ExtractError {}
+const DEFAULT_IDLE_S = 10;
+const DEFAULT_DEADLINE_S = 3600;
 
 /**
  * Turns a model folder path or a hub model id into a local folder, downloading into the cache
@@ -88,7 +104,11 @@ class HubNetworkError extends ExtractError {}
  * @throws ExtractError when the argument is neither a folder nor an id; in offline mode when the
  *   cache lacks a complete snapshot; for unknown ids or revisions (404), denied access (401/403,
  *   naming HF_TOKEN), unreachable hosts (naming the URL), repos without safetensors weights or
- *   without a tokenizer, and interrupted downloads (which the next call resumes).
+ *   without a tokenizer, an HF_ENDPOINT that is not an http(s) URL, interrupted downloads (a
+ *   dropped connection, no byte for the idle timeout, the deadline passed: the next call resumes),
+ *   a file longer than announced or failing its checks (size, sha256 / git blob id, JSON,
+ *   safetensors layout: removed, nothing cached), and another process holding a file's lock past
+ *   the deadline.
  */
 export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): Promise<ResolvedModel> {
   const info = await stat(idOrFolder).catch(() => null);
@@ -103,10 +123,11 @@ export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): P
     );
   }
   const revision = opts.revision ?? 'main';
-  if (!isRevision(revision)) throw new ExtractError(`revision '${revision}' is not a valid branch, tag or commit name`);
+  if (!isRevision(revision)) throw new ExtractError(`revision ${quote(revision)} is not a valid branch, tag or commit name`);
   // An empty variable counts as unset, as in huggingface_hub.
   const env = (name: string): string | undefined => process.env[name] || undefined;
-  const endpoint = (opts.endpoint ?? env('HF_ENDPOINT') ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const started = Date.now();
+  const limits = hubLimits(opts, env, started);
   const cacheDir = resolve(
     opts.cacheDir ?? env('HF_HUB_CACHE') ?? join(env('HF_HOME') ?? join(homedir(), '.cache', 'huggingface'), 'hub'),
   );
@@ -136,11 +157,11 @@ export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): P
     if ((await missingFiles(folder)).length === 0) return { folder, repo, revision, commit: revision, source: 'cache' };
   }
 
-  const hub = new Hub(endpoint, repo, revision, token, opts.onProgress);
-  let res: Response;
-  let header: string | null;
+  const endpoint = parseEndpoint(opts.endpoint, env('HF_ENDPOINT'));
+  const hub = new HubClient(endpoint, repo, revision, token, limits, opts.onProgress);
+  let first;
   try {
-    ({ res, commit: header } = await hub.get('config.json'));
+    first = await hub.get('config.json');
   } catch (err) {
     if (err instanceof HubNetworkError) {
       const hit = await fromCache();
@@ -148,21 +169,22 @@ export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): P
     }
     throw err;
   }
-  if (!res.ok) {
-    await discard(res);
-    throw hub.statusError(res, 'config.json', true);
+  if (!first.res.ok) {
+    await discard(first);
+    throw hub.statusError(first.res, 'config.json', true);
   }
+  const header = first.commit;
   // Without the header the revision name stands in, made safe as one folder name.
-  const commit = header !== null && /^[\w.-]+$/.test(header) && header !== '.' && header !== '..' ? header : revision.split('/').join('--');
+  const commit = header !== null && /^[\w.-]{1,200}$/.test(header) && header !== '.' && header !== '..' ? header : revision.split('/').join('--');
   const snapshot = join(repoDir, 'snapshots', commit);
   const noExist = join(repoDir, '.no_exist', commit);
   let downloaded = false;
 
   await mkdir(snapshot, { recursive: true });
   if (await isFile(join(snapshot, 'config.json'))) {
-    await discard(res);
+    await discard(first);
   } else {
-    await hub.save(res, 'config.json', join(snapshot, 'config.json'), 0, null);
+    await hub.fetchFile('config.json', join(snapshot, 'config.json'), first);
     downloaded = true;
   }
   if (commit !== revision) await writeRef(repoDir, revision, commit);
@@ -172,7 +194,7 @@ export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): P
     const target = join(snapshot, file);
     if (await isFile(target)) return true;
     if (await isFile(join(noExist, file))) return false;
-    const got = await hub.download(file, target);
+    const got = await hub.fetchFile(file, target);
     if (!got) {
       // Python's marker for "asked, the hub has no such file", so neither tool asks again.
       await mkdir(noExist, { recursive: true });
@@ -202,11 +224,68 @@ export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): P
     }
     for (const shard of await shardFiles(join(snapshot, WEIGHTS_INDEX_FILE))) {
       if (!(await ensure(shard))) {
-        throw new ExtractError(`${repo}: ${WEIGHTS_INDEX_FILE} lists ${shard}, but ${endpoint} has no such file at revision ${revision}; the repo is broken`);
+        throw new ExtractError(`${repo}: ${WEIGHTS_INDEX_FILE} lists ${quote(shard)}, but ${endpoint} has no such file at revision ${revision}; the repo is broken`);
       }
     }
   }
   return { folder: snapshot, repo, revision, commit, source: downloaded ? 'download' : 'cache' };
+}
+
+/**
+ * The hub's base URL from the option or HF_ENDPOINT (default https://huggingface.co), without a
+ * trailing slash.
+ * @throws ExtractError naming where the value came from when it is not an http(s) URL
+ */
+function parseEndpoint(option: string | undefined, variable: string | undefined): string {
+  const value = option ?? variable ?? 'https://huggingface.co';
+  const source = option !== undefined ? 'the hub endpoint option' : variable !== undefined ? 'HF_ENDPOINT' : 'the default endpoint';
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ExtractError(
+      `${source} ${quote(value)} is not an http(s) URL of a hub: set it to an address like https://huggingface.co (or a mirror's), or unset it`,
+    );
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** Seconds from an environment variable (a non-negative number), or undefined when unset. */
+function envSeconds(env: (name: string) => string | undefined, name: string): number | undefined {
+  const v = env(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new ExtractError(`${name} is ${quote(v)}; expected a number of seconds (0 or more)`);
+  }
+  return n;
+}
+
+function hubLimits(opts: HubOptions, env: (name: string) => string | undefined, started: number): HubLimits {
+  const check = (v: number | undefined, name: string): number | undefined => {
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) {
+      throw new ExtractError(`${name} is ${quote(v)}; expected a number of milliseconds (0 or more)`);
+    }
+    return v;
+  };
+  const idleOpt = check(opts.idleTimeoutMs, 'idleTimeoutMs');
+  const deadlineOpt = check(opts.deadlineMs, 'deadlineMs');
+  const idleEnv = idleOpt === undefined ? envSeconds(env, 'HF_HUB_DOWNLOAD_TIMEOUT') : undefined;
+  const deadlineEnv = deadlineOpt === undefined ? envSeconds(env, 'ISOTROPY_DOWNLOAD_DEADLINE') : undefined;
+  // 0 disables the idle timeout only in the sense of "as long as the deadline allows".
+  const idleRaw = idleOpt ?? (idleEnv === undefined ? DEFAULT_IDLE_S * 1000 : idleEnv * 1000);
+  const idleMs = idleRaw === 0 ? Infinity : idleRaw;
+  const deadlineMs = deadlineOpt ?? (deadlineEnv === undefined ? DEFAULT_DEADLINE_S * 1000 : deadlineEnv * 1000);
+  const secs = (ms: number) => `${Number((ms / 1000).toPrecision(6))} s`;
+  return {
+    idleMs,
+    deadline: deadlineMs === 0 ? Infinity : started + deadlineMs,
+    idleText: `${secs(idleMs)} (HF_HUB_DOWNLOAD_TIMEOUT; API: hub.idleTimeoutMs)`,
+    deadlineText: `${secs(deadlineMs)} (--download-deadline or ISOTROPY_DOWNLOAD_DEADLINE, in seconds, 0 for none; API: hub.deadlineMs)`,
+  };
 }
 
 function isRepoId(s: string): boolean {
@@ -217,7 +296,7 @@ function isRepoId(s: string): boolean {
 
 function isRevision(s: string): boolean {
   // Branch names may hold slashes (refs/pr/1); each part must stay inside refs/ when used as a path.
-  return s.length > 0 && s.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !/[\\\0-\x1f]/.test(p));
+  return s.length > 0 && s.length <= 256 && s.split('/').every((p) => p !== '' && p !== '.' && p !== '..' && !/[\\\0-\x1f]/.test(p));
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -259,209 +338,31 @@ async function missingFiles(folder: string): Promise<string[]> {
 async function writeRef(repoDir: string, revision: string, commit: string): Promise<void> {
   const ref = join(repoDir, 'refs', ...revision.split('/'));
   await mkdir(dirname(ref), { recursive: true });
-  const tmp = `${ref}.tmp-${process.pid}`;
-  await writeFile(tmp, commit);
-  await rename(tmp, ref);
+  await sweepDeadTemps(dirname(ref), basename(ref));
+  const tmp = `${ref}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const forget = removeOnExit(tmp);
+  try {
+    await writeFile(tmp, commit);
+    await rename(tmp, ref);
+  } finally {
+    await rm(tmp, { force: true });
+    forget();
+  }
 }
 
-/** Lets the connection be reused or closed without reading a body we do not want. */
-async function discard(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
-}
-
-function describeCause(err: unknown): string {
-  const cause = (err as { cause?: unknown }).cause;
-  const c = cause as { code?: string; message?: string } | undefined;
-  if (c?.code !== undefined) return c.code;
-  if (c?.message !== undefined) return c.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Requests against one repo at one revision. */
-class Hub {
-  constructor(
-    readonly endpoint: string,
-    readonly repo: string,
-    readonly revision: string,
-    readonly token: string | undefined,
-    readonly onProgress: HubOptions['onProgress'],
-  ) {}
-
-  url(file: string): string {
-    const path = file.split('/').map(encodeURIComponent).join('/');
-    return `${this.endpoint}/${this.repo}/resolve/${encodeURIComponent(this.revision)}/${path}`;
-  }
-
-  /**
-   * GETs a file, following redirects by hand: the hub answers `resolve` with redirects (to a CDN
-   * for large files, or within the hub), and the commit header may sit on any hop.
-   * The token goes only to the endpoint's own origin, never to a CDN.
-   */
-  async get(file: string, range?: number): Promise<{ res: Response; commit: string | null }> {
-    let url = this.url(file);
-    const origin = new URL(this.endpoint).origin;
-    let commit: string | null = null;
-    for (let hop = 0; hop <= 10; hop++) {
-      // identity: Content-Length and Range must count the bytes we store, not compressed ones.
-      const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'isotropy-toolkit' };
-      if (range !== undefined) headers.range = `bytes=${range}-`;
-      if (this.token !== undefined && this.token !== '' && new URL(url).origin === origin) headers.authorization = `Bearer ${this.token}`;
-      let res: Response;
-      try {
-        res = await fetch(url, { headers, redirect: 'manual' });
-      } catch (err) {
-        throw new HubNetworkError(
-          `cannot reach ${url} (${describeCause(err)}): check the network connection, set HF_ENDPOINT to a reachable mirror, or use --offline with a model already in the cache`,
-        );
-      }
-      commit ??= res.headers.get('x-repo-commit');
-      const location = res.headers.get('location');
-      if (res.status >= 300 && res.status < 400 && location !== null) {
-        await discard(res);
-        url = new URL(location, url).toString();
-        continue;
-      }
-      return { res, commit };
-    }
-    throw new ExtractError(`${this.repo}: too many redirects for ${this.url(file)}; check HF_ENDPOINT`);
-  }
-
-  statusError(res: Response, file: string, first: boolean): ExtractError {
-    const code = res.headers.get('x-error-code');
-    const where = `${this.endpoint}/${this.repo}`;
-    const tokenHint =
-      this.token === undefined || this.token === ''
-        ? 'set HF_TOKEN to an access token that can read it'
-        : 'the token in HF_TOKEN cannot read it; use one with access';
-    if (code === 'GatedRepo') {
-      return new ExtractError(`${this.repo} is gated: accept its terms at ${where} and ${tokenHint} (HTTP ${res.status})`);
-    }
-    if (code === 'RevisionNotFound') {
-      return new ExtractError(`${this.repo}: revision '${this.revision}' not found on ${this.endpoint}; check --revision`);
-    }
-    // The hub answers 401 RepoNotFound to anonymous requests for private and missing repos alike.
-    if (code === 'RepoNotFound' || (first && res.status === 404 && code !== 'EntryNotFound')) {
-      return new ExtractError(
-        `${this.repo}: model id not found on ${this.endpoint} (and no folder of that name exists here); check the spelling, or if the model is private, ${tokenHint}`,
-      );
-    }
-    if (res.status === 401 || res.status === 403) {
-      return new ExtractError(`${this.repo}: access denied (HTTP ${res.status}) to ${this.url(file)}: the model is private or gated; ${tokenHint}`);
-    }
-    if (res.status === 404) {
-      return new ExtractError(`${this.repo}: revision ${this.revision} has no ${file} on ${this.endpoint}; this is not a transformers model repo`);
-    }
-    const retry = res.status >= 500 || res.status === 429 ? '; the hub is busy or down: try again later, or use --offline with a cached model' : '';
-    return new ExtractError(`${this.repo}: HTTP ${res.status} ${res.statusText} from ${this.url(file)}${retry}`);
-  }
-
-  /**
-   * Downloads `file` to `target`, resuming `<target>.incomplete` when it exists.
-   * @returns false when the hub answers 404 for this file.
-   */
-  async download(file: string, target: string): Promise<boolean> {
-    const partial = `${target}.incomplete`;
-    await mkdir(dirname(target), { recursive: true });
-    for (let attempt = 0; ; attempt++) {
-      const have = (await stat(partial).catch(() => null))?.size ?? 0;
-      const { res } = await this.get(file, have > 0 ? have : undefined);
-      if (res.status === 404) {
-        await discard(res);
-        return false;
-      }
-      if (have > 0 && res.status === 416 && attempt === 0) {
-        // The partial file is as long as (or longer than) the file now on the hub: start over.
-        await discard(res);
-        await rm(partial, { force: true });
-        continue;
-      }
-      if (!res.ok) {
-        await discard(res);
-        throw this.statusError(res, file, false);
-      }
-      const length = contentLength(res);
-      if (res.status === 206) {
-        const range = parseContentRange(res.headers.get('content-range'));
-        if (range === null || range.start !== have) {
-          await discard(res);
-          await rm(partial, { force: true });
-          if (attempt === 0) continue;
-          throw new ExtractError(`${this.repo}: the server answered a resume request for ${file} with the wrong range; run the same command again`);
-        }
-        await this.save(res, file, target, have, range.total ?? (length === null ? null : have + length));
-      } else {
-        // 200: the server ignored Range (or there was nothing to resume), so the body is the whole file.
-        await this.save(res, file, target, 0, length);
-      }
-      return true;
-    }
-  }
-
-  /**
-   * Streams a response body into `<target>.incomplete` (appending after `offset` bytes, or
-   * truncating when offset is 0) and renames it to `target` once whole.
-   */
-  async save(res: Response, file: string, target: string, offset: number, total: number | null): Promise<void> {
-    const partial = `${target}.incomplete`;
-    const url = this.url(file);
-    if (total === null && offset === 0) total = contentLength(res);
-    const fh = await open(partial, offset === 0 ? 'w' : 'a');
-    let done = offset;
-    const interrupted = (why: string): ExtractError =>
-      new ExtractError(
-        `${this.repo}: download interrupted: ${file} from ${url} stopped after ${done} of ${total ?? 'unknown'} bytes (${why}); the part is kept in ${partial}: run the same command again to resume`,
-      );
+/** Removes `<name>.tmp-<pid>-*` files in `folder` left by processes that no longer run (a kill -9). */
+async function sweepDeadTemps(folder: string, name: string): Promise<void> {
+  const prefix = `${name}.tmp-`;
+  for (const entry of await readdir(folder).catch(() => [] as string[])) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)/.exec(entry.slice(prefix.length))?.[1]);
+    if (!Number.isSafeInteger(pid) || pid === process.pid) continue;
+    let alive = true;
     try {
-      this.onProgress?.(file, done, total);
-      if (res.body === null) throw interrupted('empty response');
-      const reader = res.body.getReader();
-      try {
-        for (;;) {
-          let chunk: Awaited<ReturnType<typeof reader.read>>;
-          try {
-            chunk = await reader.read();
-          } catch (err) {
-            throw interrupted(describeCause(err));
-          }
-          if (chunk.done) break;
-          try {
-            await fh.write(chunk.value);
-          } catch (err) {
-            throw new ExtractError(`${partial}: cannot write the download: ${(err as Error).message}; free some disk space or choose another cache folder (HF_HUB_CACHE)`);
-          }
-          done += chunk.value.length;
-          this.onProgress?.(file, done, total);
-        }
-      } finally {
-        reader.releaseLock();
-      }
+      process.kill(pid, 0);
     } catch (err) {
-      await res.body?.cancel().catch(() => undefined);
-      throw err;
-    } finally {
-      await fh.close().catch(() => undefined);
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
     }
-    if (total !== null && done < total) throw interrupted('connection closed early');
-    if (total !== null && done > total) {
-      await rm(partial, { force: true });
-      throw new ExtractError(`${this.repo}: ${file} from ${url} is longer (${done} bytes) than announced (${total}); the partial file was removed, run the same command again`);
-    }
-    await rename(partial, target);
+    if (!alive) await unlink(join(folder, entry)).catch(() => undefined);
   }
-}
-
-function contentLength(res: Response): number | null {
-  // A compressed body's length says nothing about the bytes we get after decoding.
-  const enc = res.headers.get('content-encoding');
-  if (enc !== null && enc !== 'identity') return null;
-  const v = res.headers.get('content-length');
-  if (v === null || !/^\d+$/.test(v)) return null;
-  return Number(v);
-}
-
-/** `bytes START-END/TOTAL` (TOTAL may be `*`). */
-function parseContentRange(v: string | null): { start: number; total: number | null } | null {
-  const m = v === null ? null : /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v.trim());
-  if (m === null) return null;
-  return { start: Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) };
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { quote } from '../io/errors.js';
 import { ExtractError } from './types.js';
 
 /** The file formats `readSentences` understands. */
@@ -64,7 +65,7 @@ const FORMATS: readonly InputFormat[] = ['text', 'jsonl', 'tsv', 'csv'];
 export async function readSentences(path: string, opts: ReadSentencesOptions = {}): Promise<SentenceInput> {
   const format = opts.format ?? formatOf(path);
   if (!FORMATS.includes(format)) {
-    throw new ExtractError(`${path}: unknown input format ${JSON.stringify(format)}; use one of ${FORMATS.join(', ')}`);
+    throw new ExtractError(`${path}: unknown input format ${quote(format)}; use one of ${FORMATS.join(', ')}`);
   }
   let bytes: Buffer;
   try {
@@ -157,9 +158,12 @@ function lookup(record: Json, field: string): unknown {
   return value;
 }
 
+/** A record's keys for a message: each quoted, at most the first 20. */
 function keysOf(record: Json): string {
   const keys = Object.keys(record);
-  return keys.length === 0 ? '(none)' : keys.join(', ');
+  if (keys.length === 0) return '(none)';
+  const shown = keys.slice(0, 20).map((k) => quote(k, 40)).join(', ');
+  return keys.length > 20 ? `${shown}, ... (${keys.length} keys)` : shown;
 }
 
 function readJsonl(text: string, path: string, opts: ReadSentencesOptions) {
@@ -188,9 +192,9 @@ function readJsonl(text: string, path: string, opts: ReadSentencesOptions) {
     const take = (name: string, what: string): string => {
       const value = lookup(record as Json, name);
       if (value === undefined) {
-        throw new ExtractError(`${path}: line ${lineNo} has no field ${JSON.stringify(name)} (${what}); its keys: ${keysOf(record as Json)}`);
+        throw new ExtractError(`${path}: line ${lineNo} has no field ${quote(name)} (${what}); its keys: ${keysOf(record as Json)}`);
       }
-      return asText(value, () => `${path}: line ${lineNo}: field ${JSON.stringify(name)} is ${Array.isArray(value) ? 'an array' : 'an object'}, not text`);
+      return asText(value, () => `${path}: line ${lineNo}: field ${quote(name)} is ${Array.isArray(value) ? 'an array' : 'an object'}, not text`);
     };
     const sentence = take(field, '--field');
     if (isBlank(sentence)) {
@@ -242,7 +246,7 @@ function readTable(format: 'tsv' | 'csv', text: string, path: string, opts: Read
 
   const cell = (row: Row, c: number): string => {
     if (c >= row.fields.length) {
-      throw new ExtractError(`${path}: line ${row.line} has ${row.fields.length} ${row.fields.length === 1 ? 'field' : 'fields'}, but column ${JSON.stringify(header[c])} is field ${c + 1}${format === 'tsv' ? ' (TSV is split on tabs, without quoting)' : ''}`);
+      throw new ExtractError(`${path}: line ${row.line} has ${row.fields.length} ${row.fields.length === 1 ? 'field' : 'fields'}, but column ${quote(header[c])} is field ${c + 1}${format === 'tsv' ? ' (TSV is split on tabs, without quoting)' : ''}`);
     }
     return row.fields[c];
   };
@@ -263,8 +267,10 @@ function readTable(format: 'tsv' | 'csv', text: string, path: string, opts: Read
   return { sentences, pairs, skippedEmpty };
 }
 
+/** The header's names for a message: each quoted, at most the first 20. */
 function listHeader(header: string[]): string {
-  return header.map((h) => JSON.stringify(h)).join(', ');
+  const shown = header.slice(0, 20).map((h) => quote(h, 40)).join(', ');
+  return header.length > 20 ? `${shown}, ... (${header.length} columns)` : shown;
 }
 
 /** A header name (exact, then ignoring surrounding spaces) or a 0-based index. */
@@ -273,7 +279,7 @@ function resolveColumn(header: string[], spec: string, path: string, flag: strin
   if (idx < 0) idx = header.findIndex((h) => h.trim() === spec.trim());
   if (idx < 0 && /^\d+$/.test(spec) && Number(spec) < header.length) idx = Number(spec);
   if (idx < 0) {
-    throw new ExtractError(`${path}: no column ${JSON.stringify(spec)}; the header has: ${listHeader(header)} (pass ${flag} with one of these names or a 0-based index)`);
+    throw new ExtractError(`${path}: no column ${quote(spec)}; the header has: ${listHeader(header)} (pass ${flag} with one of these names or a 0-based index)`);
   }
   return idx;
 }

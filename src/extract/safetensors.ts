@@ -8,6 +8,8 @@ import { endianness } from 'node:os';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ExtractError, type HostTensor } from './types.js';
 import { float16Table } from '../io/dtype.js';
+import { quote } from '../io/errors.js';
+import { SAFETENSORS_DTYPE_SIZES as DTYPE_SIZES, readSafetensorsHeader, safetensorsSizeFromPrefix as sizeFromPrefix } from '../io/safetensors-header.js';
 
 /** One tensor of a safetensors file, located by absolute byte offsets. */
 export interface SafetensorsEntry {
@@ -25,17 +27,6 @@ export interface SafetensorsEntry {
   end: number;
 }
 
-/** Bytes per element of every dtype the format defines (we only decode the float ones). */
-const DTYPE_SIZES: Readonly<Record<string, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2,
-  I64: 8, I32: 4, I16: 2, I8: 1,
-  U64: 8, U32: 4, U16: 2, U8: 1,
-  BOOL: 1, F8_E4M3: 1, F8_E5M2: 1, F8_E8M0: 1,
-};
-
-/** The same cap as the reference implementation: a bigger header is a corrupt length, not a model. */
-const MAX_HEADER_BYTES = 100_000_000;
-
 /** FileHandle.read takes at most 2 GiB - 1 per call; big embedding matrices need several. */
 const READ_CHUNK = 1 << 30;
 
@@ -47,20 +38,11 @@ function fail(path: string, message: string): ExtractError {
   return new ExtractError(`${path}: ${message}`);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Reads and validates the header of a safetensors file; no tensor data is read.
  *
- * Checks, in this order: the file holds at least the 8-byte length; the header length is not 0,
- * not over 100 MB and does not run past the end of the file; the header is UTF-8 JSON holding an
- * object; `__metadata__` (optional) maps strings to strings; every tensor has a known dtype, a
- * shape of non-negative integers and `data_offsets` `[b, e]` with `0 <= b <= e <=` data size and
- * `e - b == prod(shape) * itemsize`; no two tensors overlap. Zero-element tensors (b == e) are
- * allowed. Gaps between tensors are tolerated (the reference writer never leaves any, but they
- * cannot cause wrong values).
+ * The checks, the tensors tiling the data region exactly included, are `readSafetensorsHeader`'s
+ * (src/io/safetensors-header.ts, shared with the embeddings reader).
  *
  * @param path - the `.safetensors` file.
  * @returns the entries sorted by their position in the file (the order the JSON lists them in
@@ -84,102 +66,35 @@ export async function readSafetensorsIndex(
     const info = await fh.stat();
     // Linux opens folders for reading without complaint; the first read would fail obscurely.
     if (info.isDirectory()) throw fail(path, 'is a folder, not a safetensors file');
-    const size = info.size;
-    if (size < 8) {
-      throw fail(path, `only ${size} bytes long, too short for a safetensors file (8-byte header length missing); ${REDOWNLOAD}`);
-    }
-    const lenBuf = Buffer.alloc(8);
-    await readFully(fh, lenBuf, 0, path);
-    const headerLen = lenBuf.readBigUInt64LE(0);
-    if (headerLen === 0n) throw fail(path, `header length is 0: not a safetensors file, or a corrupt one; ${REDOWNLOAD}`);
-    if (headerLen > BigInt(MAX_HEADER_BYTES)) {
-      throw fail(path, `header length ${headerLen} bytes is over the 100 MB limit: not a safetensors file, or a corrupt one; ${REDOWNLOAD}`);
-    }
-    const n = Number(headerLen);
-    if (8 + n > size) {
-      throw fail(path, `header length ${n} bytes runs past the end of the file (${size} bytes): the file is truncated or not a safetensors file; ${REDOWNLOAD}`);
-    }
-    const headerBytes = Buffer.alloc(n);
-    await readFully(fh, headerBytes, 8, path);
-
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
-    } catch {
-      throw fail(path, `header is not valid UTF-8: the file is corrupt or not a safetensors file; ${REDOWNLOAD}`);
-    }
-    let header: unknown;
-    try {
-      header = JSON.parse(text);
-    } catch (err) {
-      throw fail(path, `header is not valid JSON (${(err as Error).message}): the file is corrupt or not a safetensors file; ${REDOWNLOAD}`);
-    }
-    if (!isPlainObject(header)) {
-      throw fail(path, `header is JSON but not an object: not a safetensors file; ${REDOWNLOAD}`);
-    }
-
-    const dataStart = 8 + n;
-    const dataSize = size - dataStart;
-    const metadata: Record<string, string> = {};
-    const entries: SafetensorsEntry[] = [];
-    for (const [name, raw] of Object.entries(header)) {
-      if (name === '__metadata__') {
-        if (!isPlainObject(raw)) throw fail(path, `__metadata__ is not an object of strings; ${REDOWNLOAD}`);
-        for (const [k, v] of Object.entries(raw)) {
-          if (typeof v !== 'string') throw fail(path, `__metadata__.${k} is not a string; ${REDOWNLOAD}`);
-          metadata[k] = v;
-        }
-        continue;
-      }
-      entries.push(parseEntry(path, name, raw, dataStart, dataSize));
-    }
-
-    entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-    // Zero-byte tensors occupy nothing, so they may sit anywhere, even inside another's range.
-    let last: SafetensorsEntry | null = null;
-    for (const cur of entries) {
-      if (cur.end === cur.begin) continue;
-      if (last !== null && cur.begin < last.end) {
-        throw fail(
-          path,
-          `tensors ${last.name} (data bytes ${last.begin - dataStart}-${last.end - dataStart}) and ${cur.name} (data bytes ${cur.begin - dataStart}-${cur.end - dataStart}) overlap: the header is corrupt; ${REDOWNLOAD}`,
-        );
-      }
-      last = cur;
-    }
-    return { entries, metadata };
+    const { tensors, metadata } = await readSafetensorsHeader({
+      path,
+      size: info.size,
+      async read(position, length) {
+        const buf = Buffer.alloc(length);
+        await readFully(fh, buf, position, path);
+        return buf;
+      },
+      fail: (message) => new ExtractError(message),
+      fix: REDOWNLOAD,
+    });
+    return { entries: tensors.map((t) => ({ ...t, file: path })), metadata };
   } finally {
     await fh.close().catch(() => undefined);
   }
 }
 
-function parseEntry(path: string, name: string, raw: unknown, dataStart: number, dataSize: number): SafetensorsEntry {
-  const bad = (what: string): ExtractError => fail(path, `tensor ${name}: ${what}; the header is corrupt, ${REDOWNLOAD}`);
-  if (!isPlainObject(raw)) throw bad('entry is not an object');
-  const { dtype, shape, data_offsets: offsets } = raw;
-  if (typeof dtype !== 'string') throw bad('dtype is missing or not a string');
-  const itemsize = DTYPE_SIZES[dtype];
-  if (itemsize === undefined) {
-    throw fail(path, `tensor ${name} has unknown dtype '${dtype}' (known: ${Object.keys(DTYPE_SIZES).join(' ')}); the file is corrupt or from a newer safetensors version`);
-  }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
-  }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o))) {
-    throw bad(`data_offsets ${JSON.stringify(offsets)} is not a pair of integers`);
-  }
-  const [b, e] = offsets as [number, number];
-  if (b < 0 || b > e) throw bad(`data_offsets [${b}, ${e}] are not in order`);
-  if (e > dataSize) {
-    throw fail(path, `tensor ${name} ends at data byte ${e}, past the end of the data (${dataSize} bytes): the file is truncated; ${REDOWNLOAD}`);
-  }
-  let count = 1;
-  for (const d of shape as number[]) count *= d;
-  const expected = count * itemsize;
-  if (!Number.isSafeInteger(expected) || e - b !== expected) {
-    throw bad(`holds ${e - b} bytes but shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${expected}`);
-  }
-  return { name, dtype, shape: [...(shape as number[])], file: path, begin: dataStart + b, end: dataStart + e };
+/**
+ * The size a safetensors file must have, from its first bytes (the 8-byte length and the header).
+ * Lets a download stop as soon as it has more bytes than the file can hold, when the server does
+ * not say the size.
+ * @param path - the file name, for messages.
+ * @param prefix - the first bytes of the file (any number).
+ * @returns `{ size }`: the exact file size in bytes; or `{ need }`: how many bytes of the start it
+ *   takes to tell (more than `prefix.length`; at most 8 + 100 MB).
+ * @throws ExtractError when the header is corrupt (see {@link readSafetensorsIndex}).
+ */
+export function safetensorsSizeFromPrefix(path: string, prefix: Uint8Array): { size: number } | { need: number } {
+  return sizeFromPrefix({ path, fail: (message) => new ExtractError(message), fix: REDOWNLOAD }, prefix);
 }
 
 /** Reads exactly `buf.length` bytes at `position`, or throws: a short read means a truncated file. */
@@ -209,12 +124,12 @@ async function readFully(fh: FileHandle, buf: Uint8Array, position: number, path
 export async function readTensor(entry: SafetensorsEntry): Promise<HostTensor> {
   const { dtype, file, name } = entry;
   if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16' && dtype !== 'F64') {
-    throw fail(file, `tensor ${name} has dtype ${dtype}; only float tensors are weights (F32, F16, BF16, F64)`);
+    throw fail(file, `tensor ${quote(name)} has dtype ${quote(dtype)}; only float tensors are weights (F32, F16, BF16, F64)`);
   }
   const byteLength = entry.end - entry.begin;
   let count = 1;
   for (const d of entry.shape) count *= d;
-  const itemsize = DTYPE_SIZES[dtype];
+  const itemsize = DTYPE_SIZES.get(dtype)!;
   if (byteLength !== count * itemsize) {
     throw new RangeError(`safetensors entry ${name}: ${byteLength} bytes for ${count} elements of ${dtype}`);
   }

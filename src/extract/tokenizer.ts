@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { quote } from '../io/errors.js';
 import { ExtractError, type TokenBatch } from './types.js';
 
 /** A tokenizer that turns sentences (or sentence pairs) into encoder-ready token ids. */
@@ -106,10 +107,35 @@ export async function loadTokenizer(folder: string, modelType: ModelType): Promi
   try {
     tokenizer = new Tokenizer(json, config);
   } catch (e) {
-    throw new ExtractError(`${source}: unsupported tokenizer: ${(e as Error).message}`);
+    throw new ExtractError(`${source}: unsupported or broken tokenizer: ${libraryMessage(e)}; re-download it or fix the file`);
   }
-  return new LibraryTokenizer(tokenizer, kind, source, modelType, padIdOf(tokenizer, json, names, modelType));
+  const padId = libraryCall(source, () => padIdOf(tokenizer, json, names, modelType));
+  return new LibraryTokenizer(tokenizer, kind, source, modelType, padId);
 }
+
+/** The message of an error thrown by the library, bounded (it may hold pieces of the file). */
+function libraryMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.length <= 200 && !/[\n\r\u2028\u2029]/.test(text) ? text : quote(text, 200);
+}
+
+/**
+ * Runs a call into the library: a malformed tokenizer.json (a post-processor with `single: null`,
+ * a template entry `-1`, `sep: null`, ...) surfaces as a TypeError deep inside it, at load or at
+ * the first sentence; it becomes an ExtractError naming the file.
+ */
+function libraryCall<T>(source: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ExtractError) throw e;
+    throw new ExtractError(`${source}: the tokenizer fails on it (${libraryMessage(e)}): the file is malformed; re-download it or fix the file`);
+  }
+}
+
+/** Stands for a sentence's tokens when probing the post-processor: no vocabulary holds it. */
+const PROBE_A = '\u0000isotropy-probe-a';
+const PROBE_B = '\u0000isotropy-probe-b';
 
 /** One segment after the library's normalization, pre-tokenization and model, before specials. */
 interface Segment {
@@ -134,6 +160,16 @@ class LibraryTokenizer implements TextTokenizer {
     if (this.specialsSingle === 0) {
       // The encoder reads the vector at position 0: without a [CLS]/<s> there it would read a word.
       throw new ExtractError(`${source}: its post-processor adds no special tokens, so there is no [CLS] vector; use a tokenizer.json with BertProcessing, RobertaProcessing or TemplateProcessing`);
+    }
+    // A template that leaves out the sentence ($A / $B) turns every input into the same few special
+    // tokens, and so every embedding into the same vector.
+    const single = this.postProcess([PROBE_A], null).tokens;
+    const pair = this.postProcess([PROBE_A], [PROBE_B]).tokens;
+    const count = (tokens: string[], t: string) => tokens.filter((x) => x === t).length;
+    if (count(single, PROBE_A) !== 1 || count(pair, PROBE_A) !== 1 || count(pair, PROBE_B) !== 1) {
+      throw new ExtractError(
+        `${source}: its post-processor does not keep each sentence exactly once (its "single" or "pair" template lacks or repeats the Sequence A / B entry), so every sentence would get the same vector; fix the template or re-download the file`,
+      );
     }
   }
 
@@ -181,14 +217,18 @@ class LibraryTokenizer implements TextTokenizer {
   }
 
   private segment(text: string): Segment {
-    const { ids, tokens } = this.tokenizer.encode(text, { add_special_tokens: false });
+    const { ids, tokens } = libraryCall(this.source, () => this.tokenizer.encode(text, { add_special_tokens: false }));
     return { ids, tokens };
   }
 
   private postProcess(a: string[], b: string[] | null): { tokens: string[]; token_type_ids?: number[] } {
     const post = this.tokenizer.post_processor;
     if (post === null) return { tokens: b === null ? a : [...a, ...b] };
-    return post(a, b, true);
+    const out = libraryCall(this.source, () => post(a, b, true));
+    if (!Array.isArray(out?.tokens) || !out.tokens.every((t: unknown) => typeof t === 'string')) {
+      throw new ExtractError(`${this.source}: its post-processor returns no token list: the file is malformed; re-download it or fix the file`);
+    }
+    return out;
   }
 
   /**
@@ -201,9 +241,9 @@ class LibraryTokenizer implements TextTokenizer {
     const known = new Map<string, number>();
     for (const s of b === null ? [a] : [a, b]) s.tokens.forEach((t, i) => known.set(t, s.ids[i]));
     const ids = out.tokens.map((t) => {
-      const id = known.get(t) ?? this.tokenizer.token_to_id(t);
-      if (id === undefined) {
-        throw new ExtractError(`${this.source}: token ${JSON.stringify(t)} has no id (is the unknown token in the vocabulary?)`);
+      const id = known.get(t) ?? libraryCall(this.source, () => this.tokenizer.token_to_id(t));
+      if (typeof id !== 'number' || !Number.isInteger(id)) {
+        throw new ExtractError(`${this.source}: token ${quote(t)} has no id (is the unknown token in the vocabulary?)`);
       }
       return id;
     });
@@ -338,7 +378,7 @@ function idInJson(json: Json, token: string): number {
     if (isObject(a) && a.content === token && typeof a.id === 'number') return a.id;
   }
   const vocab = isObject(json.model) ? json.model.vocab : undefined;
-  if (isObject(vocab) && typeof vocab[token] === 'number') return vocab[token];
+  if (isObject(vocab) && Object.hasOwn(vocab, token) && typeof vocab[token] === 'number') return vocab[token];
   // Only informative: the library's post-processors look the token up by its string.
   return -1;
 }
@@ -380,7 +420,7 @@ function addedTokens(vocab: Record<string, number>, names: SpecialNames, modelTy
 function requireTokens(vocab: Record<string, number>, path: string, tokens: string[]): void {
   for (const t of tokens) {
     if (!(t in vocab)) {
-      throw new ExtractError(`${path}: the special token ${JSON.stringify(t)} is not in the vocabulary; add tokenizer.json or set its name in tokenizer_config.json`);
+      throw new ExtractError(`${path}: the special token ${quote(t)} is not in the vocabulary; add tokenizer.json or set its name in tokenizer_config.json`);
     }
   }
 }
@@ -424,7 +464,7 @@ function buildByteLevelBpeJson(vocabText: string, mergesText: string, folder: st
   const vocab: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [token, id] of Object.entries(parsed)) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-      throw new ExtractError(`${vocabPath}: the id of ${JSON.stringify(token)} is ${JSON.stringify(id)}, not a non-negative integer`);
+      throw new ExtractError(`${vocabPath}: the id of ${quote(token)} is ${quote(id)}, not a non-negative integer`);
     }
     vocab[token] = id;
   }
@@ -434,7 +474,7 @@ function buildByteLevelBpeJson(vocabText: string, mergesText: string, folder: st
     if ((i === 0 && line.startsWith('#version')) || line.trim() === '') return;
     const parts = line.split(' ');
     if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-      throw new ExtractError(`${mergesPath}: line ${i + 1} is not a merge ("left right"): ${JSON.stringify(line)}`);
+      throw new ExtractError(`${mergesPath}: line ${i + 1} is not a merge ("left right"): ${quote(line)}`);
     }
     merges.push([parts[0], parts[1]]);
   });

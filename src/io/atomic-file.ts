@@ -16,6 +16,24 @@ import { NpyError, describeError, errorCode, npyFail } from './errors.js';
  *   directory, or its folder is missing or not writable
  */
 export async function openAtomicTemp(path: string, protect: readonly string[]): Promise<{ tempPath: string; handle: FileHandle }> {
+  await checkOutputPath(path, protect);
+  const target = resolve(path);
+  const folder = dirname(target);
+  const tempPath = join(folder, `${basename(target)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    // 'wx': never reuse a file someone else created under the same temp name.
+    return { tempPath, handle: await open(tempPath, 'wx') };
+  } catch (err) {
+    throw npyFail(path, `cannot create a file in ${folder}: ${describeError(err)}`);
+  }
+}
+
+/**
+ * The checks {@link openAtomicTemp} makes, without writing anything: for validating an output
+ * path before long work starts.
+ * @throws NpyError when the target is a protected input or a directory, or its folder is missing
+ */
+export async function checkOutputPath(path: string, protect: readonly string[]): Promise<void> {
   await checkNotProtected(path, protect);
   const target = resolve(path);
   const folder = dirname(target);
@@ -32,14 +50,6 @@ export async function openAtomicTemp(path: string, protect: readonly string[]): 
   if (!folderStat.isDirectory()) throw npyFail(path, `the output folder ${folder} is not a folder`);
   const existing = await stat(target).catch(() => null);
   if (existing?.isDirectory()) throw npyFail(path, `is a directory: give a file name for the output, e.g. ${join(path, 'out')}`);
-
-  const tempPath = join(folder, `${basename(target)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    // 'wx': never reuse a file someone else created under the same temp name.
-    return { tempPath, handle: await open(tempPath, 'wx') };
-  } catch (err) {
-    throw npyFail(path, `cannot create a file in ${folder}: ${describeError(err)}`);
-  }
 }
 
 /** Renames a finished temp file over its target and makes the rename durable (best effort). */

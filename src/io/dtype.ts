@@ -20,7 +20,20 @@ export interface Dtype {
   readonly native: boolean;
   /** A human note for `EmbeddingSource.notes`, or null when decoding is exact and unremarkable. */
   readonly note: string | null;
+  /** bfloat16 (safetensors `BF16`): 2 bytes, the top half of a float32. numpy has no descr for it. */
+  readonly bfloat16?: boolean;
 }
+
+/** bfloat16, little-endian, as safetensors stores it (descr `bf16`, not a numpy dtype). */
+export const BFLOAT16_LE: Dtype = Object.freeze({
+  descr: 'bf16',
+  kind: 'f',
+  itemsize: 2,
+  littleEndian: true,
+  native: true,
+  note: null,
+  bfloat16: true,
+});
 
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -177,6 +190,16 @@ export function decodeInto(
   const absOffset = src.byteOffset + byteOffset;
   const size = dt.itemsize;
 
+  if (dt.bfloat16) {
+    // bfloat16 is the top half of a float32: widen the bit pattern exactly.
+    const one = new Float32Array(1);
+    const bits = new Uint32Array(one.buffer);
+    for (let k = 0, p = byteOffset, o = outOffset; k < count; k++, p += 2, o += outStride) {
+      bits[0] = ((src[p + 1] << 8) | src[p]) << 16;
+      out[o] = one[0];
+    }
+    return;
+  }
   if (dt.kind === 'f' && size === 2) {
     const table = float16Table();
     if (dt.native && absOffset % 2 === 0) {

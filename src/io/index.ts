@@ -1,5 +1,7 @@
 /**
- * Reading and writing .npy embedding matrices. A leaf module: it depends only on node: builtins.
+ * Reading embeddings in every input format (`openEmbeddings`, `openFormat`; .npy, .npz,
+ * safetensors, Parquet, Arrow, HDF5, text) and writing .npy. A leaf module: node builtins and
+ * format libraries only (yauzl, hyparquet, apache-arrow, h5wasm, lz4js, fzstd).
  */
 export { NpyError, quote } from './errors.js';
 export type { BlockOptions, EmbeddingSource, OpenNpyOptions, RowBlock } from './types.js';
@@ -7,6 +9,11 @@ export { openNpy, readEmbeddings } from './npy-reader.js';
 export { matrixSource } from './memory-source.js';
 export { parseNpyHeader, type NpyHeader } from './npy-header.js';
 export { NpyWriter, writeNpy, type NpyWriteOptions } from './npy-writer.js';
-export { writeFileAtomic } from './atomic-file.js';
+export { writeFileAtomic, checkOutputPath } from './atomic-file.js';
 export { sha256File } from './sha256.js';
 export { openFileBytes, type ByteSource } from './byte-source.js';
+export { openNpyBytes } from './npy-reader.js';
+export { openEmbeddings, openFormat } from './open-format.js';
+export { resolveInput, type ResolvedPart } from './resolve-input.js';
+export { FORMATS, sniffFormat, type FormatName } from './sniff.js';
+export type { OpenOptions } from './types.js';

@@ -1,5 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { ByteSource } from './byte-source.js';
 import { type Dtype, decodeInto, parseDtype } from './dtype.js';
 import { NpyError, describeError, errorCode, npyFail } from './errors.js';
 import { formatShape, parseNpyHeader, readPreamble } from './npy-header.js';
@@ -46,7 +47,8 @@ const MAX_HEADER_BYTES = 16 * 1024 * 1024;
  * selected and the source looks like an (n, d) matrix.
  *
  * Only the header is read here and no file handle stays open: each `blocks()` iteration opens
- * its own, so `close()` has nothing to release unless an iteration is still running.
+ * its own, so `close()` has nothing to release unless an iteration is still running. (This is
+ * the local fast path; {@link openNpyBytes} reads the same format through any ByteSource.)
  *
  * @param path - the file, as given by the user (kept verbatim in messages and `source.path`).
  * @param opts.layer - for (n, L, d) files: layer index, negative from the end; default -1 (last).
@@ -58,29 +60,90 @@ export async function openNpy(path: string, opts: OpenNpyOptions = {}): Promise<
   const fh = await openHandle(path);
   let headerBytes: Uint8Array;
   try {
-    let prefix = new Uint8Array(Math.min(size, PREFIX_BYTES));
-    await readFully(fh, path, prefix, 0, prefix.length, 0);
-    const pre = readPreamble(prefix, path);
-    if (pre.dataOffset > size) {
-      throw npyFail(
-        path,
-        `truncated header: the header length field says ${pre.dataOffset - pre.preamble} bytes, past the end of the file (${size} bytes); the file is cut off or not a .npy file`,
-      );
-    }
-    if (pre.dataOffset > MAX_HEADER_BYTES) {
-      throw npyFail(path, `.npy header of ${pre.dataOffset} bytes is implausibly large for an embedding file: re-save it with np.save`);
-    }
-    if (pre.dataOffset > prefix.length) {
-      prefix = new Uint8Array(pre.dataOffset);
-      await readFully(fh, path, prefix, 0, prefix.length, 0);
-    }
-    headerBytes = prefix;
+    headerBytes = await readNpyHeaderBytes(path, size, async (buf, position) => readFully(fh, path, buf, 0, buf.length, position));
   } finally {
     await fh.close();
   }
-
   const header = parseNpyHeader(headerBytes, path);
-  const dt = parseDtype(header.descr, path);
+  return arraySource(localAccess(path, size), path, header, size, opts);
+}
+
+/**
+ * Opens a .npy file read through a {@link ByteSource} (a remote file, a member stored in an
+ * .npz, ...): the same validation and result as {@link openNpy}. The source owns `bytes` and
+ * closes it on `close()`; so does a failed open.
+ *
+ * @throws NpyError for every problem with the file (message starts with `${bytes.name}: `).
+ */
+export async function openNpyBytes(bytes: ByteSource, opts: OpenNpyOptions = {}): Promise<EmbeddingSource> {
+  try {
+    const path = bytes.name;
+    if (bytes.size === 0) throw npyFail(path, `empty file (0 bytes): the array was never written; re-save it with np.save`);
+    const headerBytes = await readNpyHeaderBytes(path, bytes.size, async (buf, position) => buf.set(await bytes.read(position, buf.length)));
+    const header = parseNpyHeader(headerBytes, path);
+    return arraySource(byteSourceAccess(bytes), path, header, bytes.size, opts);
+  } catch (err) {
+    await bytes.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * An (n, d) or (n, L, d) array of a numpy dtype at `layout.dataOffset` of `bytes`, as an
+ * EmbeddingSource: the .npy reader's validation (shape, layer, exact size) and its block
+ * reader, for containers that hold raw arrays described elsewhere (safetensors, .npz members).
+ * The source owns `bytes`. `dataEnd` (default `bytes.size`) is where the array's bytes must end.
+ *
+ * @throws NpyError for a bad shape, layer or size; `bytes` is closed then.
+ */
+export async function rawArraySource(
+  bytes: ByteSource,
+  layout: { descr: string; shape: number[]; fortranOrder: boolean; dataOffset: number; dataEnd?: number; dtype?: Dtype },
+  opts: OpenNpyOptions = {},
+): Promise<EmbeddingSource> {
+  try {
+    return arraySource(byteSourceAccess(bytes), bytes.name, layout, layout.dataEnd ?? bytes.size, opts, layout.dtype);
+  } catch (err) {
+    await bytes.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Reads the preamble and header of a .npy through `read`, with the size checks. */
+async function readNpyHeaderBytes(
+  path: string,
+  size: number,
+  read: (buf: Uint8Array, position: number) => Promise<void>,
+): Promise<Uint8Array> {
+  let prefix = new Uint8Array(Math.min(size, PREFIX_BYTES));
+  await read(prefix, 0);
+  const pre = readPreamble(prefix, path);
+  if (pre.dataOffset > size) {
+    throw npyFail(
+      path,
+      `truncated header: the header length field says ${pre.dataOffset - pre.preamble} bytes, past the end of the file (${size} bytes); the file is cut off or not a .npy file`,
+    );
+  }
+  if (pre.dataOffset > MAX_HEADER_BYTES) {
+    throw npyFail(path, `.npy header of ${pre.dataOffset} bytes is implausibly large for an embedding file: re-save it with np.save`);
+  }
+  if (pre.dataOffset > prefix.length) {
+    prefix = new Uint8Array(pre.dataOffset);
+    await read(prefix, 0);
+  }
+  return prefix;
+}
+
+/** Validates shape, layer and size of an array described by a header; builds the source. */
+function arraySource(
+  access: RangeAccess,
+  path: string,
+  header: { descr: string; shape: number[]; fortranOrder: boolean; dataOffset: number },
+  size: number,
+  opts: OpenNpyOptions,
+  dtype?: Dtype,
+): EmbeddingSource {
+  const dt = dtype ?? parseDtype(header.descr, path);
   const shape = header.shape;
   const shown = formatShape(shape);
 
@@ -101,27 +164,9 @@ export async function openNpy(path: string, opts: OpenNpyOptions = {}): Promise<
   const n = shape[0];
   const L = shape.length === 3 ? shape[1] : 1;
   const d = shape[shape.length - 1];
-  let layer: number | null = null;
   const notes: string[] = [];
   if (dt.note !== null) notes.push(dt.note);
-
-  if (opts.layer !== undefined && !Number.isInteger(opts.layer)) {
-    throw npyFail(path, `layer must be an integer, got ${opts.layer}`);
-  }
-  if (shape.length === 3) {
-    const want = opts.layer ?? -1;
-    const idx = want < 0 ? L + want : want;
-    if (idx < 0 || idx >= L) {
-      throw npyFail(
-        path,
-        `layer ${want} is out of range: shape ${shown} has ${L} layer${L === 1 ? '' : 's'}; use 0..${L - 1} or -${L}..-1`,
-      );
-    }
-    // No note: the chosen layer is reported through `source.layer`; notes are for conversions.
-    layer = idx;
-  } else if (opts.layer !== undefined) {
-    throw npyFail(path, `a layer was given (${opts.layer}) but the file has no layer axis: shape ${shown} is 2-D (n, d); drop the layer option`);
-  }
+  const layer = selectLayer(path, shape, opts.layer);
 
   const items = n * L * d;
   const expected = items * dt.itemsize;
@@ -142,7 +187,7 @@ export async function openNpy(path: string, opts: OpenNpyOptions = {}): Promise<
     );
   }
 
-  return new NpySource(path, size, {
+  return new NpySource(path, access, {
     n,
     L,
     d,
@@ -151,6 +196,31 @@ export async function openNpy(path: string, opts: OpenNpyOptions = {}): Promise<
     dt,
     dataOffset: header.dataOffset,
   }, shape, layer, notes);
+}
+
+/**
+ * The layer index a `layer` option picks in an array of `shape` (null for 2-D), or a user error:
+ * out of range, not an integer, or given for a 2-D array. Shared by every reader of 3-D arrays.
+ */
+export function selectLayer(path: string, shape: readonly number[], want: number | undefined): number | null {
+  const shown = formatShape(shape);
+  if (want !== undefined && !Number.isInteger(want)) {
+    throw npyFail(path, `layer must be an integer, got ${want}`);
+  }
+  if (shape.length === 3) {
+    const L = shape[1];
+    const w = want ?? -1;
+    const idx = w < 0 ? L + w : w;
+    if (idx < 0 || idx >= L) {
+      throw npyFail(path, `layer ${w} is out of range: shape ${shown} has ${L} layer${L === 1 ? '' : 's'}; use 0..${L - 1} or -${L}..-1`);
+    }
+    // No note: the chosen layer is reported through `source.layer`; notes are for conversions.
+    return idx;
+  }
+  if (want !== undefined) {
+    throw npyFail(path, `a layer was given (${want}) but the file has no layer axis: shape ${shown} is 2-D (n, d); drop the layer option`);
+  }
+  return null;
 }
 
 /**
@@ -231,11 +301,11 @@ class NpySource implements EmbeddingSource {
   readonly fortranOrder: boolean;
   readonly shape: readonly number[];
   private closed = false;
-  private readonly handles = new Set<FileHandle>();
+  private readonly readers = new Set<RangeReader>();
 
   constructor(
     readonly path: string,
-    private readonly fileSize: number,
+    private readonly access: RangeAccess,
     private readonly layout: Layout,
     shape: number[],
     readonly layer: number | null,
@@ -257,21 +327,19 @@ class NpySource implements EmbeddingSource {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    const open = [...this.handles];
-    this.handles.clear();
+    const open = [...this.readers];
+    this.readers.clear();
     await Promise.all(open.map((h) => h.close().catch(() => undefined)));
+    await this.access.close().catch(() => undefined);
   }
 
   private async *iterate(blockRows: number, start: number, end: number): AsyncGenerator<RowBlock> {
     if (start === end) return;
-    const fh = await openHandle(this.path);
-    this.handles.add(fh);
+    const fh = await this.access.open();
+    this.readers.add(fh);
     try {
-      const now = (await fh.stat()).size;
-      if (now !== this.fileSize) {
-        throw npyFail(this.path, `the file changed since it was opened (${this.fileSize} bytes then, ${now} now): rerun on a finished file`);
-      }
       const scratch = new Scratch();
       const read = (r0: number): Promise<RowBlock> => {
         const r1 = Math.min(end, r0 + blockRows);
@@ -291,11 +359,11 @@ class NpySource implements EmbeddingSource {
         yield block;
       }
     } finally {
-      if (this.handles.delete(fh)) await fh.close();
+      if (this.readers.delete(fh)) await fh.close();
     }
   }
 
-  private async readBlock(fh: FileHandle, r0: number, r1: number, scratch: Scratch): Promise<Float64Array> {
+  private async readBlock(fh: RangeReader, r0: number, r1: number, scratch: Scratch): Promise<Float64Array> {
     const { L, d, fortran } = this.layout;
     const out = new Float64Array((r1 - r0) * d);
     if (fortran) await this.readFortran(fh, r0, r1, out, scratch);
@@ -305,18 +373,18 @@ class NpySource implements EmbeddingSource {
   }
 
   /** C-order (n, d): the block is one contiguous byte range. */
-  private async readContiguous(fh: FileHandle, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
+  private async readContiguous(fh: RangeReader, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
     const { d, dt, dataOffset } = this.layout;
     const count = (r1 - r0) * d;
     const nbytes = count * dt.itemsize;
     const pos = dataOffset + r0 * d * dt.itemsize;
     if (dt.kind === 'f' && dt.itemsize === 8 && dt.native) {
       // Native f8 needs no conversion: read straight into the result.
-      await readFully(fh, this.path, new Uint8Array(out.buffer), 0, nbytes, pos);
+      await fh.readInto(new Uint8Array(out.buffer), 0, nbytes, pos);
       return;
     }
     const buf = scratch.get(nbytes);
-    await readFully(fh, this.path, buf, 0, nbytes, pos);
+    await fh.readInto(buf, 0, nbytes, pos);
     decodeInto(dt, buf, 0, count, out, 0, 1);
   }
 
@@ -325,7 +393,7 @@ class NpySource implements EmbeddingSource {
    * whole span of a group of rows (other layers included) costs bandwidth but saves one syscall
    * per row; rows so wide that a single span exceeds readerTuning.maxSpanBytes are read one by one.
    */
-  private async readStridedRows(fh: FileHandle, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
+  private async readStridedRows(fh: RangeReader, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
     const { L, d, layer, dt, dataOffset } = this.layout;
     const size = dt.itemsize;
     const rowSpan = L * d * size;
@@ -333,7 +401,7 @@ class NpySource implements EmbeddingSource {
     if (rowSpan > readerTuning.maxSpanBytes) {
       const buf = scratch.get(sliceBytes);
       for (let i = r0; i < r1; i++) {
-        await readFully(fh, this.path, buf, 0, sliceBytes, dataOffset + (i * L + layer) * sliceBytes);
+        await fh.readInto(buf, 0, sliceBytes, dataOffset + (i * L + layer) * sliceBytes);
         decodeInto(dt, buf, 0, d, out, (i - r0) * d, 1);
       }
       return;
@@ -344,7 +412,7 @@ class NpySource implements EmbeddingSource {
       // From the group's first wanted slice to its last one; nothing past the last slice.
       const nbytes = (k - 1) * rowSpan + sliceBytes;
       const buf = scratch.get(nbytes);
-      await readFully(fh, this.path, buf, 0, nbytes, dataOffset + (g * L + layer) * sliceBytes);
+      await fh.readInto(buf, 0, nbytes, dataOffset + (g * L + layer) * sliceBytes);
       for (let q = 0; q < k; q++) decodeInto(dt, buf, q * rowSpan, d, out, (g - r0 + q) * d, 1);
     }
   }
@@ -358,7 +426,7 @@ class NpySource implements EmbeddingSource {
    * then transposed row by row, because scattering each column straight into the row-major
    * block (stride d) misses the cache on every element and is several times slower.
    */
-  private async readFortran(fh: FileHandle, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
+  private async readFortran(fh: RangeReader, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
     const { n, L, d, layer, dt, dataOffset } = this.layout;
     const size = dt.itemsize;
     const b = r1 - r0;
@@ -379,7 +447,7 @@ class NpySource implements EmbeddingSource {
           const k = Math.min(perPanel, g - q0);
           const nbytes = (k - 1) * colStrideBytes + segBytes;
           const buf = scratch.get(nbytes);
-          await readFully(fh, this.path, buf, 0, nbytes, base + (j0 + q0) * colStrideBytes);
+          await fh.readInto(buf, 0, nbytes, base + (j0 + q0) * colStrideBytes);
           for (let q = 0; q < k; q++) decodeInto(dt, buf, q * colStrideBytes, b, cols, (q0 + q) * b, 1);
         }
       } else {
@@ -388,7 +456,7 @@ class NpySource implements EmbeddingSource {
         const buf = scratch.get(g * segBytes);
         const reads: Promise<void>[] = [];
         for (let q = 0; q < g; q++) {
-          reads.push(readFully(fh, this.path, buf, q * segBytes, segBytes, base + (j0 + q) * colStrideBytes));
+          reads.push(fh.readInto(buf, q * segBytes, segBytes, base + (j0 + q) * colStrideBytes));
         }
         await Promise.all(reads);
         for (let q = 0; q < g; q++) decodeInto(dt, buf, q * segBytes, b, cols, q * b, 1);
@@ -399,6 +467,73 @@ class NpySource implements EmbeddingSource {
       }
     }
   }
+}
+
+/** Positional reads into a caller's buffer, for one `blocks()` iteration. */
+interface RangeReader {
+  /** Fills `buf[offset, offset + length)` with the bytes at `position`, or throws an NpyError. */
+  readInto(buf: Uint8Array, offset: number, length: number, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where an NpySource's bytes come from: a local file (own handle per iteration) or a ByteSource. */
+interface RangeAccess {
+  open(): Promise<RangeReader>;
+  close(): Promise<void>;
+}
+
+/**
+ * The local fast path: one handle per iteration, reads straight into the block (no copy), and a
+ * check that the file still has the size it had when it was opened.
+ */
+function localAccess(path: string, size: number): RangeAccess {
+  return {
+    async open() {
+      const fh = await openHandle(path);
+      try {
+        const now = (await fh.stat()).size;
+        if (now !== size) {
+          throw npyFail(path, `the file changed since it was opened (${size} bytes then, ${now} now): rerun on a finished file`);
+        }
+      } catch (err) {
+        await fh.close().catch(() => undefined);
+        throw err;
+      }
+      return {
+        readInto: (buf, offset, length, position) => readFully(fh, path, buf, offset, length, position),
+        close: () => fh.close(),
+      };
+    },
+    async close() {},
+  };
+}
+
+/**
+ * Reads through a ByteSource, one read at a time (a ByteSource may hand out a shared buffer that
+ * the next read overwrites, so each result is copied into place before the next read starts).
+ */
+function byteSourceAccess(bytes: ByteSource): RangeAccess {
+  return {
+    async open() {
+      let chain: Promise<unknown> = Promise.resolve();
+      return {
+        readInto(buf, offset, length, position) {
+          const next = chain.then(async () => {
+            // ByteSource reads are bounded by the implementation; keep each one at most 1 GiB.
+            for (let done = 0; done < length; ) {
+              const k = Math.min(length - done, MAX_READ_CHUNK);
+              buf.set(await bytes.read(position + done, k), offset + done);
+              done += k;
+            }
+          });
+          chain = next.catch(() => undefined);
+          return next;
+        },
+        async close() {},
+      };
+    },
+    close: () => bytes.close(),
+  };
 }
 
 /** Stats `path` and returns its size, turning every way it can fail to be a readable file into an NpyError. */

@@ -18,6 +18,12 @@ export interface NpyWriteOptions {
    * (rows, L, d) array from rows of L*d values. Its product must equal `dims`. Default `[dims]`.
    */
   rowShape?: number[];
+  /**
+   * `rows` is an upper bound: {@link NpyWriter.commit} writes the number of rows actually written
+   * into the header (padded to the same length, so the data does not move). Default false: the
+   * exact count must be written.
+   */
+  allowFewerRows?: boolean;
 }
 
 const HOST_LITTLE_ENDIAN = endianness() === 'LE';
@@ -29,10 +35,12 @@ const WRITE_CHUNK_ITEMS = 1 << 20;
  * spaces and a final newline so the data starts at a multiple of 64 bytes (numpy's own layout,
  * which keeps the data aligned for memory-mapping).
  */
-export function buildNpyHeader(descr: '<f4' | '<f8', shape: readonly number[]): Uint8Array {
+export function buildNpyHeader(descr: '<f4' | '<f8', shape: readonly number[], length?: number): Uint8Array {
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const unpadded = NPY_MAGIC.length + 2 + 2 + dict.length + 1;
-  const total = Math.ceil(unpadded / 64) * 64;
+  // `length`: the size of a header already written, for rewriting it in place with a smaller shape.
+  const total = length ?? Math.ceil(unpadded / 64) * 64;
+  if (total < unpadded) throw new RangeError(`npy header needs ${unpadded} bytes, more than ${total}`);
   const text = dict + ' '.repeat(total - unpadded) + '\n';
   const headerLen = total - 10;
   if (headerLen > 0xffff) throw new RangeError('npy header too long for format 1.0');
@@ -70,9 +78,16 @@ export class NpyWriter {
     readonly dims: number,
     readonly dtype: 'f4' | 'f8',
     private handle: FileHandle | null,
-    headerBytes: number,
+    private readonly headerBytes: number,
+    private readonly rowShape: readonly number[],
+    private readonly allowFewerRows: boolean,
   ) {
     this.position = headerBytes;
+  }
+
+  /** Rows written so far. */
+  get rowsDone(): number {
+    return this.rowsWritten;
   }
 
   /**
@@ -100,7 +115,7 @@ export class NpyWriter {
     }
     const { tempPath, handle } = await openAtomicTemp(path, opts.protect ?? []);
     const header = buildNpyHeader(dtype === 'f4' ? '<f4' : '<f8', [rows, ...rowShape]);
-    const writer = new NpyWriter(path, tempPath, rows, dims, dtype, handle, header.length);
+    const writer = new NpyWriter(path, tempPath, rows, dims, dtype, handle, header.length, rowShape, opts.allowFewerRows ?? false);
     try {
       await writer.writeAll(header, 0);
     } catch (err) {
@@ -154,8 +169,12 @@ export class NpyWriter {
   async commit(): Promise<void> {
     this.assertOpen('commit');
     try {
-      if (this.rowsWritten !== this.rows) {
+      if (this.rowsWritten !== this.rows && !(this.allowFewerRows && this.rowsWritten < this.rows)) {
         throw new Error(`NpyWriter.commit: ${this.path}: ${this.rowsWritten} rows written but the header declares ${this.rows}`);
+      }
+      if (this.rowsWritten !== this.rows) {
+        const descr = this.dtype === 'f4' ? '<f4' : '<f8';
+        await this.writeAll(buildNpyHeader(descr, [this.rowsWritten, ...this.rowShape], this.headerBytes), 0);
       }
       const handle = this.handle!;
       try {

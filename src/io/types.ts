@@ -52,6 +52,13 @@ export interface EmbeddingSource {
   blocks(opts?: BlockOptions): AsyncIterable<RowBlock>;
   /** Releases the source; later `blocks()` calls throw. Safe to call more than once. */
   close(): Promise<void>;
+  /** The input's format (`'npy'`, `'npz'`, `'parquet'`, ...) when it came from a file. */
+  readonly format?: string;
+  /**
+   * One label per row, in row order, for formats that carry them (the words of a GloVe or
+   * word2vec file). Absent for formats without labels. Reads the file again: call it once.
+   */
+  labels?(): Promise<string[]>;
 }
 
 /** Options for `openNpy` / `readEmbeddings`. */
@@ -61,6 +68,30 @@ export interface OpenNpyOptions {
    * (the last layer). Passing it for a 2-D file is an error (the file has no layer axis).
    */
   layer?: number;
+}
+
+/**
+ * Options of `openEmbeddings` / `openFormat`: which array of a container to read, and how.
+ * Each option applies to the formats named; giving one a format cannot use is an error, so that a
+ * typo never silently reads something else.
+ */
+export interface OpenOptions extends OpenNpyOptions {
+  /** .npz member, safetensors tensor name or HDF5 dataset path (`/group/dataset`). Default: the only 2-D/3-D array. */
+  key?: string;
+  /** Parquet / Arrow column (dotted for a field of a struct). Default: the only column of vectors. */
+  column?: string;
+  /** JSONL field holding the vector, dotted for nested objects (`data.embedding`). Default `embedding`. */
+  field?: string;
+  /**
+   * Rows whose vector is null (Parquet, Arrow) are read as NaN rows, so that `dropNonfinite`
+   * drops and counts them, instead of failing. Default false.
+   */
+  dropNonfinite?: boolean;
+  /**
+   * Skip detection: read as this format. One of the names in `FORMATS` (`npy`, `npz`,
+   * `safetensors`, `parquet`, `arrow`, `hdf5`, `glove`, `word2vec`, `csv`, `tsv`, `jsonl`).
+   */
+  format?: string;
 }
 
 /** Bytes of raw data the default block size aims for. */

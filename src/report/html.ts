@@ -5,7 +5,6 @@ import { REPORT_CSS } from './style.js';
 /** One figure as it goes on the page. */
 export interface FigurePart {
   id: string;
-  number: number;
   title: string;
   caption: string;
   svg: string;
@@ -18,6 +17,8 @@ export interface SectionPart {
   /** trusted HTML (built by the report with every user string escaped) */
   intro?: string;
   figures: FigurePart[];
+  /** trusted HTML after the figures */
+  after?: string;
   /** shown instead of figures that could not be drawn (plain text) */
   missing?: string[];
 }
@@ -48,7 +49,7 @@ function csp(interactive: boolean): string {
 function figureHtml(f: FigurePart, interactive: boolean): string {
   const body = interactive ? `<div class="static">${f.svg}</div><div class="live"></div>` : f.svg;
   return `<figure class="chart" id="fig-${f.id}">
-<figcaption>Figure ${f.number}. ${escapeHtml(f.title)}</figcaption>
+<figcaption>${escapeHtml(f.title)}</figcaption>
 <div class="chart-body" id="chart-${f.id}" data-chart="${f.id}">${body}</div>
 <p class="caption">${escapeHtml(f.caption)}</p>
 </figure>`;
@@ -61,7 +62,7 @@ export function pageHtml(p: PageParts): string {
   const sections = p.sections.map((s, k) => {
     const missing = (s.missing ?? []).map((m) => `<p class="missing">${escapeHtml(m)}</p>`).join('\n');
     const figures = s.figures.map((f) => figureHtml(f, interactive)).join('\n');
-    return `<section id="${s.id}">\n<h2>${k + 1}. ${escapeHtml(s.title)}</h2>\n${s.intro ?? ''}\n${figures}\n${missing}\n</section>`;
+    return `<section id="${s.id}">\n<h2>${k + 1}. ${escapeHtml(s.title)}</h2>\n${s.intro ?? ''}\n${figures}\n${s.after ?? ''}\n${missing}\n</section>`;
   }).join('\n');
   const scripts = p.interactive
     ? [

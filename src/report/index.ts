@@ -1,4 +1,5 @@
-export { renderReport, type ReportOptions } from './report.js';
+export { renderReport, reportCharts, type ReportOptions } from './report.js';
+export { CHARTS, type ChartEntry } from './charts/index.js';
 export { ReportError } from './errors.js';
 export { renderSvg, toVega, ChartRenderError } from './render.js';
 export type { Chart } from './charts/common.js';
@@ -9,4 +10,11 @@ export { corrHistogramChart } from './charts/corr-histogram.js';
 export { spectrumChart } from './charts/spectrum.js';
 export { isobnFactorsChart } from './charts/isobn-factors.js';
 export { pcaScatterChart } from './charts/pca-scatter.js';
+export { metricsGlanceChart } from './charts/metrics-glance.js';
+export { rogueDimsChart } from './charts/rogue-dims.js';
+export { cumulativeVarianceChart } from './charts/cumulative-variance.js';
+export { layerMetricsChart } from './charts/layer-metrics.js';
+export { METRICS, HEADLINE_METRICS, nullReason, type MetricDef } from './metrics.js';
 export { VIEW_STYLE, VIEW_ORDER, type ViewKind } from './palette.js';
+export { captionText } from './caption.js';
+export { renderFigures, standaloneSvg, type FigureFile, type FigureOptions, type FigureSet } from './figures.js';

@@ -27,3 +27,47 @@ export const CORR_SCHEME = 'blues';
 export function isRescaling(kind: ViewKind): boolean {
   return kind === 'isobn' || kind === 'isobn-running' || kind === 'standardize';
 }
+
+/** "#rrggbb" to [h (0..360), s, l (0..1)]. */
+function hexToHsl(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1), 16);
+  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((c) => c / 255);
+  const max = Math.max(r, g, b), min = Math.min(r, g, b);
+  const l = (max + min) / 2;
+  if (max === min) return [0, 0, l];
+  const d = max - min;
+  const s = l > 0.5 ? d / (2 - max - min) : d / (max + min);
+  const h = max === r ? (g - b) / d + (g < b ? 6 : 0) : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return [h * 60, s, l];
+}
+
+function hslToHex(h: number, s: number, l: number): string {
+  const f = (k: number) => {
+    const t = (k + h / 30) % 12;
+    const a = s * Math.min(l, 1 - l);
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(t - 3, 9 - t, 1))));
+  };
+  return `#${[f(0), f(8), f(4)].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * The colour of view `kind` in group `group` of `groups` (an input, or a layer of one): the
+ * view's hue, from darker (first group) to lighter (last), so that every (input, layer, view)
+ * has its own colour and the views stay recognisable by hue. One group: the view's colour.
+ */
+export function seriesColor(kind: ViewKind, group: number, groups: number): string {
+  const base = VIEW_STYLE[kind].color;
+  if (groups <= 1) return base;
+  const [h, s, l] = hexToHsl(base);
+  // lightness from 0.26 to 0.72, enough steps apart to tell 3 groups apart in print
+  const t = group / (groups - 1);
+  return hslToHex(h, s, 0.26 + 0.46 * t + (l - 0.49) * 0.2);
+}
+
+/** Stroke dashes per input: solid, dashed, dotted, dash-dot, then again. */
+export const INPUT_DASHES: readonly number[][] = [[], [6, 3], [1.5, 2.5], [8, 3, 1.5, 3]];
+
+/** The stroke dash of the lines of input number `k` (in report order). */
+export function seriesDash(k: number): number[] {
+  return [...INPUT_DASHES[k % INPUT_DASHES.length]];
+}

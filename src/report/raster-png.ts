@@ -45,10 +45,15 @@ export function rasterPngUrl(bytes: Uint8Array, dims: number, schemeName: string
   if (!Number.isInteger(levels) || levels < 2 || levels > 256) throw new RangeError(`raster: levels must be 2..256, got ${levels}`);
   const shade = new Uint8Array(256);
   for (let b = 0; b < 256; b++) shade[b] = Math.round((b / 255) * (levels - 1));
-  const data = levels === 256 ? bytes : Uint8Array.from(bytes, (b) => shade[b]);
+  let data = bytes;
+  if (levels !== 256) {
+    // a plain loop: Uint8Array.from with a map function is ten times slower at d = 768
+    data = new Uint8Array(bytes.length);
+    for (let k = 0; k < bytes.length; k++) data[k] = shade[bytes[k]];
+  }
   const png = encode(
     { width: dims, height: dims, data, channels: 1, depth: 8, palette: schemePalette(schemeName, levels) },
-    { zlib: { level: 9 } },
+    { zlib: { level: 6 } },
   );
   return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 }

@@ -75,7 +75,7 @@ export async function renderSvg(spec: TopLevelSpec, idPrefix: string, warnings: 
 }
 
 /** Attributes that hold coordinates in px, rounded to {@link PX_DIGITS} decimals. */
-const COORD_ATTRS = new Set(['d', 'transform', 'x', 'y', 'x1', 'x2', 'y1', 'y2', 'width', 'height']);
+const COORD_ATTR = /\s(d|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g;
 /** 0.1 px: 0.03 mm on paper, invisible on screen, and a third fewer bytes in long paths. */
 const PX_DIGITS = 1;
 
@@ -84,16 +84,25 @@ const PX_DIGITS = 1;
  * ({@link compactSymbols}). Text content is never touched.
  */
 export function tidySvg(svg: string, idPrefix: string): string {
+  // Images' data: URLs (megabytes of base64 in a heatmap) are set aside so that the tag
+  // rewriting below does not scan them; nothing in them is an id or a coordinate.
+  const urls: string[] = [];
+  const bare = svg.replace(/(href=")(data:[^"]{64,})"/g, (_, a: string, url: string) => `${a}\u0000${urls.push(url) - 1}"`);
+  return tidyTags(bare, idPrefix).replace(/(href=")\u0000(\d+)"/g, (_, a: string, k: string) => `${a}${urls[Number(k)]}"`);
+}
+
+function tidyTags(svg: string, idPrefix: string): string {
   const ids = new Map<string, string>();
   for (const m of svg.matchAll(/\sid="([^"]+)"/g)) if (!ids.has(m[1])) ids.set(m[1], `${idPrefix}-${ids.size + 1}`);
   const rename = (id: string) => ids.get(id) ?? id;
-  const tidy = svg.replace(/<[^>]+>/g, (tag) =>
-    tag
-      .replace(/(\sid=")([^"]+)"/g, (_, a: string, id: string) => `${a}${rename(id)}"`)
-      .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${rename(id)})`)
-      .replace(/(href=")#([^"]+)"/g, (_, a: string, id: string) => `${a}#${rename(id)}"`)
-      .replace(/\s([a-z0-9-]+)="([^"]*)"/g, (all, name: string, value: string) =>
-        COORD_ATTRS.has(name) ? ` ${name}="${value.replace(/-?\d*\.\d+(?:e-?\d+)?/g, roundNumber)}"` : all));
+  // Most tags (a scatter's thousands of points) have no id or reference: checked before the regexes.
+  const tidy = svg.replace(/<[^>]+>/g, (tag) => {
+    let t = tag;
+    if (t.includes('id="')) t = t.replace(/(\sid=")([^"]+)"/g, (_, a: string, id: string) => `${a}${rename(id)}"`);
+    if (t.includes('url(#')) t = t.replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${rename(id)})`);
+    if (t.includes('href="#')) t = t.replace(/(href=")#([^"]+)"/g, (_, a: string, id: string) => `${a}#${rename(id)}"`);
+    return t.replace(COORD_ATTR, (_, name: string, value: string) => ` ${name}="${value.replace(/-?\d*\.\d+(?:e-?\d+)?/g, roundNumber)}"`);
+  });
   return compactSymbols(tidy, idPrefix);
 }
 
@@ -112,6 +121,8 @@ function roundNumber(text: string): string {
 export function compactSymbols(svg: string, idPrefix: string): string {
   let n = 0;
   return svg.replace(/(<g class="mark-symbol role-mark[^"]*"[^>]*)>((?:<path [^>]*\/>)+)<\/g>/g, (all, open: string, body: string) => {
+    const fast = sameShapeUses(open, body, idPrefix, n + 1);
+    if (fast) { n++; return fast; }
     const points = [...body.matchAll(/<path ([^>]*)\/>/g)].map((m) => new Map([...m[1].matchAll(/([a-z-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])));
     const at = points.map((p) => /^translate\(([^,]+),([^)]+)\)$/.exec(p.get('transform') ?? ''));
     if (points.length < 2 || at.some((m) => !m) || points.some((p) => p.has('stroke'))) return all;
@@ -126,4 +137,33 @@ export function compactSymbols(svg: string, idPrefix: string): string {
     }).join('');
     return `${open}${groupAttrs}><defs><path id="${id}" d="${shape}"/></defs>${uses}</g>`;
   });
+}
+
+/**
+ * The common case of {@link compactSymbols}, fast: every point is `<path transform="translate(x,y)" REST/>`
+ * with the same REST (shape, fill, opacity). Null when they are not.
+ */
+function sameShapeUses(open: string, body: string, idPrefix: string, k: number): string | null {
+  const re = /<path transform="translate\(([^,"]+),([^)"]+)\)"([^>]*)\/>/g;
+  let rest: string | null = null;
+  let count = 0;
+  let at = 0;
+  const xy: string[] = [];
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    if (m.index !== at) return null;
+    at = re.lastIndex;
+    if (rest === null) rest = m[3];
+    else if (m[3] !== rest) return null;
+    xy.push(m[1], m[2]);
+    count++;
+  }
+  if (at !== body.length || count < 2 || rest === null || rest.includes('stroke=')) return null;
+  const attrs = [...rest.matchAll(/\s([a-z-]+)="([^"]*)"/g)];
+  const shape = attrs.find((a) => a[1] === 'd');
+  if (!shape || attrs.map((a) => a[0]).join('') !== rest) return null;
+  const id = `${idPrefix}-s${k}`;
+  const groupAttrs = attrs.filter((a) => a[1] !== 'd').map((a) => ` ${a[1] === 'opacity' ? 'fill-opacity' : a[1]}="${a[2]}"`).join('');
+  let uses = '';
+  for (let i = 0; i < xy.length; i += 2) uses += `<use href="#${id}" x="${xy[i]}" y="${xy[i + 1]}"/>`;
+  return `${open}${groupAttrs}><defs><path id="${id}" d="${shape[2]}"/></defs>${uses}</g>`;
 }

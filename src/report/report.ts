@@ -1,20 +1,14 @@
 import type { Analysis } from '../analyze/schema.js';
+import { CHARTS, type ChartEntry } from './charts/index.js';
 import type { Chart } from './charts/common.js';
-import { corrHeatmapChart } from './charts/corr-heatmap.js';
-import { corrHistogramChart } from './charts/corr-histogram.js';
-import { isobnFactorsChart } from './charts/isobn-factors.js';
-import { pcaScatterChart } from './charts/pca-scatter.js';
-import { spectrumChart } from './charts/spectrum.js';
-import { stdHistogramChart } from './charts/std-histogram.js';
-import { stdSortedChart } from './charts/std-sorted.js';
 import { ReportError } from './errors.js';
 import { formatNumber } from './format.js';
 import { pageHtml, type FigurePart, type SectionPart } from './html.js';
 import { browserBundles, shareImages } from './interactive.js';
-import { inputLabels } from './model.js';
+import { hasLayers, inputLabels } from './model.js';
 import { provenanceHtml } from './provenance.js';
 import { renderSvg } from './render.js';
-import { summaryTablesHtml } from './summary-table.js';
+import { summaryTableHtml } from './summary-table.js';
 
 /** Options of {@link renderReport}. */
 export interface ReportOptions {
@@ -26,6 +20,8 @@ export interface ReportOptions {
   interactive?: boolean;
   /** page title; default "Isotropy report: <labels>" */
   title?: string;
+  /** called after each chart is drawn: `done` of `total` charts, and the chart's id */
+  onProgress?: (done: number, total: number, id: string) => void;
 }
 
 const NO_DIAGNOSTICS = 'This analysis carries no per-dimension diagnostics (it was saved without them), so this figure cannot be drawn.';
@@ -36,10 +32,11 @@ A correlation ρ<sub>ij</sub> = cov<sub>ij</sub> / (s<sub>i</sub> s<sub>j</sub>)
 a<sub>i</sub>a<sub>j</sub> cov<sub>ij</sub> / (a<sub>i</sub>s<sub>i</sub> · a<sub>j</sub>s<sub>j</sub>) = ρ<sub>ij</sub>:
 the heatmap, the histogram of correlations and the mean |correlation| are exactly the same before and after.</p>
 <p>What a rescaling does change is the scale of each dimension: the per-dimension standard deviations
-(<a href="#spread">section 2</a>), and through them the covariance, its eigen-spectrum (<a href="#spectrum">section 4</a>),
-IsoScore, I(W) and the average cosine (<a href="#summary">section 1</a>). Only transforms that rotate the space,
+(<a href="#spread">spread of the dimensions</a>), and through them the covariance, its eigen-spectrum (<a href="#spectrum">eigen-spectrum</a>),
+IsoScore, I(W) and the average cosine (<a href="#summary">the summary</a>). Only transforms that rotate the space,
 whitening and all-but-the-top (ABTT), change the correlations.</p></div>`;
 
+/** Throws a {@link ReportError} unless `a` looks like an analysis whose results point at its inputs. */
 function checkAnalysis(a: Analysis): void {
   const ok = a && typeof a === 'object' && Array.isArray(a.inputs) && a.inputs.length > 0 && Array.isArray(a.results) && a.results.length > 0;
   if (!ok) throw new ReportError('not an isotropy analysis: expected "inputs" and "results" (the output of isotropy analyze --json)');
@@ -48,65 +45,85 @@ function checkAnalysis(a: Analysis): void {
   }
 }
 
+/** Why a chart could not be drawn, as a sentence for the page; "" when that needs no saying. */
+function whyMissing(entry: ChartEntry, a: Analysis): string {
+  const hasDiag = Boolean(a.diagnostics?.length);
+  if (entry.needsDiagnostics && !hasDiag) return NO_DIAGNOSTICS;
+  if (entry.id === 'isobn-factors') return 'No IsoBN transform in this analysis: run it with --transform isobn to see which dimensions IsoBN penalizes.';
+  if (entry.id === 'rogue-dims') {
+    const reason = a.results.find((r) => r.transform === 'none' && r.nullReasons?.rogueDims)?.nullReasons?.rogueDims;
+    return `No rogue-dimension shares in this analysis${reason ? `: ${reason}` : ' (it was made by an older isotropy)'}.`;
+  }
+  return '';
+}
+
+/** Every chart the analysis can draw, in page order, with why the others cannot be drawn. */
+export function reportCharts(a: Analysis): { entry: ChartEntry; chart: Chart | null; missing: string }[] {
+  checkAnalysis(a);
+  return CHARTS.filter((e) => e.section !== 'layers' || hasLayers(a)).map((entry) => {
+    const chart = entry.build(a);
+    return { entry, chart, missing: chart ? '' : whyMissing(entry, a) };
+  });
+}
+
 /**
  * Renders an analysis as one self-contained HTML page: a header with provenance, a table of
- * contents, the summary table and the paper's diagnostics (std histogram, sorted stds,
- * correlation heatmap and histogram, eigen-spectrum, IsoBN factors, PCA scatter) as SVG drawn
- * on the server. The page references nothing outside itself (no web fonts, no CDN), and every
- * string from the analysis (paths, labels) is escaped.
- *
- * Figures that need `analysis.diagnostics` are replaced by a note when the analysis has none.
+ * contents, every headline metric at a glance and the summary table (a column per view, grouped
+ * by input), then the charts: the spread of the per-dimension stds (the paper's Figure 1), rogue
+ * dimensions, sorted stds, the correlation heatmap (the paper's Figure 2) and histogram, the
+ * eigen-spectrum and cumulative variance, the metrics across layers (analyses of several layers),
+ * IsoBN's factors and the PCA scatter, as SVG drawn on the server. The page references nothing
+ * outside itself (no web fonts, no CDN), and every string from the analysis (paths, labels) is
+ * escaped. Figures that need `analysis.diagnostics` are replaced by a note when it has none.
  *
  * @throws ReportError when `analysis` is not an analysis
  */
 export async function renderReport(analysis: Analysis, opts: ReportOptions = {}): Promise<string> {
-  checkAnalysis(analysis);
+  const charts = reportCharts(analysis);
   const labels = inputLabels(analysis);
-  const hasDiag = Boolean(analysis.diagnostics?.length);
-  let figureNo = 0;
   const specs: Record<string, unknown> = {};
+  const drawn = charts.filter((c) => c.chart).length;
+  let done = 0;
 
-  const section = async (id: string, title: string, charts: [Chart | null, string][], intro?: string): Promise<SectionPart> => {
+  const section = async (id: ChartEntry['section'], title: string, intro?: string): Promise<SectionPart> => {
     const figures: FigurePart[] = [];
     const missing: string[] = [];
-    for (const [chart, whyMissing] of charts) {
+    for (const { entry, chart, missing: why } of charts.filter((c) => c.entry.section === id)) {
       if (!chart) {
-        missing.push(whyMissing);
+        if (why && !missing.includes(why)) missing.push(why);
         continue;
       }
       const svg = await renderSvg(chart.spec, chart.id);
-      figures.push({ id: chart.id, number: ++figureNo, title: chart.title, caption: chart.caption, svg });
+      figures.push({ id: chart.id, title: chart.title, caption: chart.caption, svg });
       if (opts.interactive) specs[chart.id] = shareImages(chart.spec, svg);
+      opts.onProgress?.(++done, drawn, entry.id);
     }
     return { id, title, intro, figures, missing };
   };
 
-  const d = analysis.inputs.map((i) => i.dims);
-  const noIsobn = hasDiag
-    ? 'No IsoBN transform in this analysis: run it with --transform isobn to see which dimensions IsoBN penalizes.'
-    : NO_DIAGNOSTICS;
+  const d = [...new Set(analysis.inputs.map((i) => i.dims))];
+  const many = analysis.inputs.length > 1;
   const sections: SectionPart[] = [
-    {
-      id: 'summary',
-      title: 'Summary of the metrics',
-      intro: '<p>Every metric before and after each transform. Under each value after a transform: the change from before, '
-        + 'green when it moves towards isotropy and red when it moves away. The "isotropic" column gives the value of a '
-        + 'perfectly isotropic embedding of the same size.</p>\n' + summaryTablesHtml(analysis),
-      figures: [],
-    },
-    await section('spread', 'Spread of the dimensions', [[stdHistogramChart(analysis), NO_DIAGNOSTICS], [stdSortedChart(analysis), '']]),
-    await section('correlations', 'Correlations between dimensions', [[corrHeatmapChart(analysis), NO_DIAGNOSTICS], [corrHistogramChart(analysis), '']], RESCALING_NOTE),
-    await section('spectrum', 'Eigen-spectrum', [[spectrumChart(analysis), '']]),
-    await section('isobn', 'IsoBN factors', [[isobnFactorsChart(analysis), noIsobn]]),
-    await section('pca', 'PCA scatter of a sample', [[pcaScatterChart(analysis), NO_DIAGNOSTICS]]),
+    await section('summary', 'Summary of the metrics',
+      '<p>Every metric before and after each transform. In the table, under each value after a transform: the change from before '
+      + '(a ratio for metrics that span orders of magnitude), green when it moves towards isotropy and red when it moves away. '
+      + 'The "isotropic" column gives the value of a perfectly isotropic embedding of the same size; "n/a" marks a value that '
+      + 'could not be computed, with the reason on hover and under the table.</p>'),
+    await section('spread', 'Spread of the dimensions'),
+    await section('correlations', 'Correlations between dimensions', RESCALING_NOTE),
+    await section('spectrum', 'Eigen-spectrum'),
+    ...(hasLayers(analysis) ? [await section('layers', 'Across layers')] : []),
+    await section('isobn', 'IsoBN factors'),
+    await section('pca', 'PCA scatter of a sample'),
   ];
-  for (const s of sections) s.missing = [...new Set((s.missing ?? []).filter(Boolean))];
+  // the table goes after the glance chart
+  sections[0].after = summaryTableHtml(analysis);
 
   const tool = analysis.tool ? `${analysis.tool.name} ${analysis.tool.version}` : 'isotropy-toolkit';
   const sizes = analysis.inputs.map((inp) => `${formatNumber(inp.rows)} × ${formatNumber(inp.dims)}`).join(', ');
   return pageHtml({
     title: opts.title ?? `Isotropy report: ${labels.join(', ')}`,
-    lead: `How isotropic ${analysis.inputs.length > 1 ? 'are these embeddings' : 'is this embedding'} (${sizes}), and what does each transform do to ${analysis.inputs.length > 1 ? 'them' : 'it'}? `
+    lead: `How isotropic ${many ? 'are these embeddings' : 'is this embedding'} (${sizes}), and what does each transform do to ${many ? 'them' : 'it'}? `
       + `An isotropic embedding spreads its variance evenly over all ${d.length === 1 ? d[0] : 'its'} dimensions and directions.`,
     provenance: provenanceHtml(analysis),
     sections,

@@ -18,6 +18,14 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation
 .provenance dd { margin: 0; min-width: 0; }
 .provenance .tool { color: var(--muted); margin: .4em 0 .2em; }
 code.hash { word-break: break-all; }
+table.inputs { border-collapse: collapse; margin: .5em 0 .3em; width: 100%; font-size: .92em; }
+table.inputs th, table.inputs td { text-align: left; vertical-align: top; padding: 2px 12px 2px 0; min-width: 0; }
+table.inputs thead th { font-size: 1.05em; }
+table.inputs th[scope=row] { color: var(--muted); font-weight: normal; white-space: nowrap; }
+table.inputs td code { overflow-wrap: anywhere; }
+table.inputs code.hash { font-size: .85em; }
+/* a table of many columns breaks out of the text column, centred on it */
+.table-wrap.wide { width: min(1100px, calc(100vw - 40px)); margin-left: calc(50% - min(550px, calc(50vw - 20px))); }
 nav.toc ol { margin: .3em 0; padding-left: 1.4em; columns: 2; }
 nav.toc a { color: inherit; }
 .note { border-left: 4px solid #4c78a8; background: #f4f7fb; padding: 8px 14px; margin: 1em 0; font-size: .93em; }
@@ -34,13 +42,19 @@ table.summary caption { text-align: left; font-weight: 600; padding: 4px 0; over
 table.summary th, table.summary td { padding: 4px 6px 0; vertical-align: top; text-align: left; }
 table.summary thead th { border-top: 3px solid transparent; border-bottom: 1px solid var(--rule); font-weight: 600; white-space: nowrap; padding-bottom: 4px; }
 table.summary tbody.metric { border-bottom: 1px solid var(--rule); break-inside: avoid; page-break-inside: avoid; }
-table.summary th[scope=row] { font-weight: 600; }
+table.summary th[scope=row] { font-weight: 600; min-width: 10em; }
 table.summary tr.read td { color: var(--muted); font-size: .92em; padding: 1px 6px 6px; }
 table.summary td.iso { color: var(--muted); white-space: nowrap; }
 table.summary td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary .change { display: block; color: var(--muted); font-size: .88em; }
 table.summary .change.better { color: var(--better); }
 table.summary .change.worse { color: var(--worse); }
+table.summary th.group { text-align: center; font-weight: 600; border-top: 0; border-bottom: 1px solid var(--rule); overflow-wrap: anywhere; white-space: normal; }
+table.summary .group-start { border-left: 1px solid var(--rule); }
+table.summary td.na { color: var(--muted); cursor: help; }
+table.summary td.na sup { font-size: .75em; margin-left: 1px; }
+.table-notes { font-size: .8em; color: var(--muted); margin: -.6em 0 1em; padding-left: 1.4em; }
+p.table-notes { padding-left: 0; }
 footer { margin-top: 2.5em; color: var(--muted); font-size: .85em; border-top: 1px solid var(--rule); padding-top: .6em; }
 @page { size: A4; margin: 14mm 12mm 16mm; }
 @media print {
@@ -49,6 +63,7 @@ footer { margin-top: 2.5em; color: var(--muted); font-size: .85em; border-top: 1
   h2 { break-after: avoid; page-break-after: avoid; }
   .chart-body { overflow: visible; }
   .table-wrap { overflow: visible; }
+  .table-wrap.wide { width: auto; margin-left: 0; }
   table.summary { font-size: 8pt; }
   .vega-embed details, .vega-actions { display: none !important; }
   section { break-before: auto; }

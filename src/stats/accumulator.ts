@@ -1,14 +1,36 @@
 import { addGramUpper, symmetrizeUpper } from '../linalg/index.js';
-import { base64ToF64, f64ToBase64 } from './base64.js';
+import { f64ToBase64 } from './base64.js';
 import { StatsError } from './errors.js';
 import { finiteRows, type FiniteRows } from './finite.js';
+import { STATS_SCHEMA, checkStatsJSON } from './stats-json.js';
 
-/** Where the rows of an accumulator came from; carried through JSON and merges for provenance. */
+/**
+ * Where the rows of an accumulator came from: one entry per shard, carried through JSON and
+ * merges. Besides provenance it is the shard's identity: the same shard given twice, or two
+ * shards that share rows, are refused by `merge` instead of being counted twice.
+ */
 export interface StatsSource {
+  /** the path as given to `isotropy stats` */
   path: string;
+  /** rows of the file (of its layer, for (n, L, d) files) */
   rows: number;
   dtype?: string;
   layer?: number | null;
+  /** absolute path of the file when the shard was made */
+  resolved?: string;
+  /** the file's size and first bytes, hashed: what makes two shards parts of the same file */
+  fingerprint?: string;
+  /** rows `[start, end)` of the file in this shard (absent: all rows) */
+  range?: [number, number];
+  /** `--shard i/N`: this shard is part i (0-based) of N */
+  part?: [number, number];
+  /** rows of this shard used (finite) and dropped for NaN/Inf */
+  count?: number;
+  nonfiniteRows?: number;
+  /** sha256 (hex) of the shard's statistics (`statsDigest`) */
+  stats?: string;
+  /** the shard's id: a digest of its file, range and statistics (32 hex digits) */
+  id?: string;
 }
 
 /** The versioned JSON form of a {@link StatsAccumulator} (`isotropy stats --save`). */
@@ -23,6 +45,11 @@ export interface StatsJSON {
   /** upper triangle of the centered co-moment matrix, row by row (d(d+1)/2 values), base64 f64 */
   comoment: string;
   unitSum: string;
+  /**
+   * per-dimension sum of squared unit-row components, sum_k u_ki^2 (rogue dimensions); base64 f64.
+   * Absent in files written before it existed: such files load with `unitSq` null.
+   */
+  unitSq?: string;
   min: string;
   max: string;
   sources: StatsSource[];
@@ -38,7 +65,7 @@ export type MomentsKernel = (x: Float64Array, rows: number, dims: number, acc: S
 /** A co-moment kernel: `out[i][j] += sum_r x[r][i] x[r][j]` for i <= j (linalg's addGramUpper or a backend's). */
 export type GramKernel = (x: Float64Array, rows: number, dims: number, out: Float64Array) => void;
 
-export const STATS_SCHEMA = 'isotropy.stats/v1';
+export { STATS_SCHEMA };
 
 /**
  * One-pass sufficient statistics of a set of d-dimensional rows.
@@ -64,6 +91,11 @@ export class StatsAccumulator {
   /** `dims x dims` row-major; only the upper triangle (i <= j) is maintained */
   readonly comoment: Float64Array;
   readonly unitSum: Float64Array;
+  /**
+   * per-dimension sum of squared unit-row components, sum_k u_ki^2: with {@link unitSum} it gives
+   * each dimension's exact share of the average cosine; null after loading a file without it
+   */
+  unitSq: Float64Array | null;
   readonly min: Float64Array;
   readonly max: Float64Array;
   sources: StatsSource[] = [];
@@ -75,6 +107,7 @@ export class StatsAccumulator {
     this.mean = new Float64Array(dims);
     this.comoment = new Float64Array(dims * dims);
     this.unitSum = new Float64Array(dims);
+    this.unitSq = new Float64Array(dims);
     this.min = new Float64Array(dims).fill(Infinity);
     this.max = new Float64Array(dims).fill(-Infinity);
   }
@@ -131,7 +164,7 @@ export class StatsAccumulator {
   private addChunk(x: Float64Array, b: number, gram: GramKernel): void {
     const d = this.dims;
     this.seen += b;
-    const min = this.min, max = this.max, unit = this.unitSum;
+    const min = this.min, max = this.max, unit = this.unitSum, sq = this.unitSq;
     const bm = new Float64Array(d);
     let zero = 0;
     for (let r = 0; r < b; r++) {
@@ -146,7 +179,15 @@ export class StatsAccumulator {
       }
       if (ss === 0) { zero++; continue; }
       const inv = 1 / Math.sqrt(ss);
-      for (let c = 0; c < d; c++) unit[c] += x[o + c] * inv;
+      if (sq) {
+        for (let c = 0; c < d; c++) {
+          const u = x[o + c] * inv;
+          unit[c] += u;
+          sq[c] += u * u;
+        }
+      } else {
+        for (let c = 0; c < d; c++) unit[c] += x[o + c] * inv;
+      }
     }
     this.zeroRows += zero;
     for (let c = 0; c < d; c++) bm[c] /= b;
@@ -171,6 +212,9 @@ export class StatsAccumulator {
     this.seen += other.seen;
     this.nonfiniteRows += other.nonfiniteRows;
     this.zeroRows += other.zeroRows;
+    // Both sides must have the squares for the union to have them.
+    if (this.unitSq && other.unitSq) for (let c = 0; c < this.dims; c++) this.unitSq[c] += other.unitSq[c];
+    else this.unitSq = null;
     for (let c = 0; c < this.dims; c++) {
       this.unitSum[c] += other.unitSum[c];
       if (other.min[c] < this.min[c]) this.min[c] = other.min[c];
@@ -186,6 +230,13 @@ export class StatsAccumulator {
     const d = this.dims;
     const na = this.count;
     const n = na + nb;
+    if (na === 0) {
+      // Into an empty accumulator: a copy, bit for bit (mean + delta nb / n need not give meanB back).
+      this.mean.set(meanB);
+      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) this.comoment[i * d + j] += comomentB[i * d + j];
+      this.count = n;
+      return;
+    }
     const delta = new Float64Array(d);
     for (let c = 0; c < d; c++) delta[c] = meanB[c] - this.mean[c];
     const f = (na * nb) / n;
@@ -239,41 +290,40 @@ export class StatsAccumulator {
       mean: f64ToBase64(this.mean),
       comoment: f64ToBase64(packed),
       unitSum: f64ToBase64(this.unitSum),
+      ...(this.unitSq ? { unitSq: f64ToBase64(this.unitSq) } : {}),
       min: f64ToBase64(this.min),
       max: f64ToBase64(this.max),
       sources: this.sources,
     };
   }
 
-  /** Rebuilds an accumulator from {@link toJSON}'s output; throws {@link StatsError} on a foreign or damaged object. */
+  /**
+   * Rebuilds an accumulator from {@link toJSON}'s output, after checking every field
+   * (`checkStatsJSON`: schema, finiteness, consistency, sources).
+   * @throws StatsError on a foreign, damaged or inconsistent object, naming the field
+   */
   static fromJSON(json: unknown): StatsAccumulator {
-    const o = json as Partial<StatsJSON> | null;
-    if (!o || typeof o !== 'object' || o.schema !== STATS_SCHEMA) {
-      const found = o && typeof o === 'object' && 'schema' in o ? ` (schema ${JSON.stringify(o.schema)})` : '';
-      throw new StatsError(`not an isotropy statistics file${found}: expected schema "${STATS_SCHEMA}", made by \`isotropy stats --save\``);
-    }
-    const d = o.dims;
-    const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-    if (!isCount(d) || d === 0 || !isCount(o.count) || !isCount(o.nonfiniteRows) || !isCount(o.zeroRows)) {
-      throw new StatsError('damaged statistics file: dims, count, nonfiniteRows and zeroRows must be non-negative integers');
-    }
-    const acc = new StatsAccumulator(d);
+    let c;
     try {
-      acc.mean.set(base64ToF64(String(o.mean), d, 'mean'));
-      acc.unitSum.set(base64ToF64(String(o.unitSum), d, 'unitSum'));
-      acc.min.set(base64ToF64(String(o.min), d, 'min'));
-      acc.max.set(base64ToF64(String(o.max), d, 'max'));
-      const packed = base64ToF64(String(o.comoment), (d * (d + 1)) / 2, 'comoment');
-      let k = 0;
-      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) acc.comoment[i * d + j] = packed[k++];
+      c = checkStatsJSON(json);
     } catch (e) {
-      throw new StatsError(`damaged statistics file: ${(e as Error).message}`);
+      if (e instanceof StatsError && !e.message.startsWith('not an isotropy')) throw new StatsError(`damaged statistics file: ${e.message}`);
+      throw e;
     }
-    acc.count = o.count;
-    acc.nonfiniteRows = o.nonfiniteRows;
-    acc.zeroRows = o.zeroRows;
-    acc.seen = o.count + o.nonfiniteRows;
-    acc.sources = Array.isArray(o.sources) ? o.sources : [];
+    const d = c.dims;
+    const acc = new StatsAccumulator(d);
+    acc.mean.set(c.mean);
+    acc.unitSum.set(c.unitSum);
+    acc.unitSq = c.unitSq;
+    acc.min.set(c.min);
+    acc.max.set(c.max);
+    let k = 0;
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) acc.comoment[i * d + j] = c.comoment[k++];
+    acc.count = c.count;
+    acc.nonfiniteRows = c.nonfiniteRows;
+    acc.zeroRows = c.zeroRows;
+    acc.seen = c.count + c.nonfiniteRows;
+    acc.sources = c.sources;
     return acc;
   }
 }

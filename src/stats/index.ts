@@ -1,4 +1,7 @@
 export { StatsAccumulator, STATS_SCHEMA, type GramKernel, type MomentsKernel, type StatsJSON, type StatsSource } from './accumulator.js';
+export { checkStatsJSON, statsDigest, type CheckedStats } from './stats-json.js';
+export { f64Field, hexField, intField, isCleanName, isRecord, nameField, numberField, recordField, type FiniteRule } from './json-fields.js';
+export { f64ToBase64 } from './base64.js';
 export { StatsError, NonFiniteRowError } from './errors.js';
 export { finiteRows, type FiniteRows } from './finite.js';
 export { dimStds, stdSummary, type StdSummary } from './std.js';
@@ -8,3 +11,4 @@ export { isoScore } from './iso-score.js';
 export { avgCosine } from './avg-cosine.js';
 export { PartitionSums, partitionIsotropy, type PartitionSumsState } from './partition-isotropy.js';
 export { momentsOf, momentMetrics, negligibleVarianceMask, secondMoment, type Moments, type MomentMetrics } from './moments.js';
+export { rogueShares, topRogueDims, ROGUE_TOP } from './rogue-dims.js';

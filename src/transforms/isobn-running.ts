@@ -1,6 +1,7 @@
-import { addGramUpper, symmetrizeUpper } from '../linalg/index.js';
+import { symmetrizeUpper } from '../linalg/index.js';
 import { TransformError } from './errors.js';
 import { isobnFactors, type IsoBNOptions } from './isobn.js';
+import { isobnRunningUpdate } from './isobn-update.js';
 
 /** The training-time estimator's settings, with the official code's defaults. */
 export interface RunningIsoBNOptions {
@@ -26,7 +27,7 @@ export const RUNNING_DEFAULTS = { batchSize: 16, momentum: 0.05 } as const;
 export class RunningIsoBN {
   readonly batchSize: number;
   readonly momentum: number;
-  /** `d x d`, upper triangle maintained until {@link finish} */
+  /** `d x d`, row-major, symmetric */
   readonly cov: Float64Array;
   readonly std: Float64Array;
   batches = 0;
@@ -63,6 +64,23 @@ export class RunningIsoBN {
     }
   }
 
+  /** Rows waiting in the batch being filled (fewer than batchSize), a copy: `pendingRows x dims`. */
+  pendingRows(): { data: Float64Array; rows: number } {
+    return { data: this.buf.slice(0, this.filled * this.dims), rows: this.filled };
+  }
+
+  /**
+   * Starts a fresh estimator from saved running estimates (upper triangle of `cov` used) after
+   * `batches` batches, as if it had seen them: how the estimates of shards replayed one after
+   * the other are put together (analyze/shard-running.ts).
+   */
+  restore(state: { cov: Float64Array; std: Float64Array; batches: number }): void {
+    if (this.batches || this.filled || this.finished) throw new TransformError('restore() is for a fresh estimator');
+    this.cov.set(state.cov);
+    this.std.set(state.std);
+    this.batches = state.batches;
+  }
+
   /** Flushes the last, shorter batch and returns the final running estimates. */
   finish(): { cov: Float64Array; std: Float64Array } {
     if (!this.finished) {
@@ -85,28 +103,7 @@ export class RunningIsoBN {
   }
 
   private step(): void {
-    const d = this.dims, b = this.filled, m = this.momentum;
-    const x = this.buf.subarray(0, b * d);
-    const mean = new Float64Array(d);
-    for (let r = 0; r < b; r++) for (let c = 0; c < d; c++) mean[c] += x[r * d + c];
-    for (let c = 0; c < d; c++) mean[c] /= b;
-    const y = new Float64Array(b * d);
-    const s = new Float64Array(d);
-    for (let r = 0; r < b; r++) {
-      for (let c = 0; c < d; c++) {
-        const v = x[r * d + c] - mean[c];
-        y[r * d + c] = v;
-        s[c] += v * v;
-      }
-    }
-    const g = this.scratch;
-    g.fill(0);
-    addGramUpper(y, b, d, g);
-    for (let i = 0; i < d; i++) {
-      const o = i * d;
-      for (let j = i; j < d; j++) this.cov[o + j] += m * (g[o + j] / b - this.cov[o + j]);
-      this.std[i] += m * (Math.sqrt(s[i] / b) - this.std[i]);
-    }
+    isobnRunningUpdate(this.cov, this.std, this.buf, this.filled, this.dims, this.momentum, this.scratch);
     this.batches++;
     this.filled = 0;
   }

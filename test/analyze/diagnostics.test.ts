@@ -165,10 +165,10 @@ test('analyze: sha256 of the file, labels, tool; diagnostics can be left out', a
   await rejects(() => analyze([path], { sampleRows: 6000 }), /--sample-rows must be a whole number from 0 to 5000/);
 });
 
-test('analyzeShards: diagnostics from the statistics alone, without a PCA scatter', () => {
+test('analyzeShards: diagnostics from the statistics alone, without a PCA scatter', async () => {
   const acc = new StatsAccumulator(4);
   acc.push(anisotropic(100, 4, 2), 100);
-  const a = analyzeShards([acc], ['s.json'], { transforms: 'isobn' });
+  const a = await analyzeShards([acc], ['s.json'], { transforms: 'isobn' });
   assert.is(a.diagnostics!.length, 2);
   assert.is(a.diagnostics![0].pca, null);
   assert.ok(a.diagnostics![1].isobn);

@@ -34,7 +34,7 @@ test('analyze --json prints the isotropy.analysis/v1 shape with numpy-exact numb
   assert.equal(Object.keys(a.inputs[0]).slice(0, 5), ['path', 'rows', 'dims', 'dtype', 'fortranOrder']);
   assert.equal(a.inputs[0].path, BASE);
   assert.equal(a.results.map((x: any) => x.transform), ['none', 'isobn']);
-  const keys = ['input', 'transform', 'meanNorm', 'std', 'corr', 'constantDims', 'spectrum', 'isoScore', 'partitionIsotropy', 'avgCosine'];
+  const keys = ['input', 'transform', 'meanNorm', 'std', 'corr', 'constantDims', 'spectrum', 'isoScore', 'partitionIsotropy', 'avgCosine', 'rogueDims'];
   assert.equal(Object.keys(a.results[0]), keys);
   assert.equal(Object.keys(a.results[0].std), ['mean', 'std', 'min', 'max', 'cv']);
   assert.equal(Object.keys(a.results[0].corr), ['meanAbs', 'maxAbs']);
@@ -61,7 +61,7 @@ test('analyze --one-pass leaves I(W) and transformed cosines null; table shows "
   assert.is(a.results[0].partitionIsotropy, null);
   assert.is(a.results[1].avgCosine, null);
   assert.ok(a.results[0].avgCosine !== null, 'the input cosine comes from the first pass');
-  assert.match(isotropy('analyze', BASE, '--one-pass', '--no-report').stdout, /^partitionIsotropy\s+-\s+-$/m);
+  assert.match(isotropy('analyze', BASE, '--one-pass', '--no-report').stdout, /^partitionIsotropy\s+n\/a\s+n\/a$/m);
 });
 
 test('analyze an (n, L, d) file: default last layer, --layer picks another', () => {
@@ -139,7 +139,7 @@ test('merge refuses what it cannot do, in one line', () => {
   assert.is(s.code, 0);
   const run = isotropy('merge', join(tmp.dir, 'b.stats.json'), '--transform', 'isobn-running');
   assert.is(run.code, 2);
-  assert.match(run.stderr, /isobn-running needs the rows in their original order/);
+  assert.match(run.stderr, /holds no isobn-running state: make every shard with isotropy stats --transform isobn-running/);
 });
 
 test('--help and --version work', () => {

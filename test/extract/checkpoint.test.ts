@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -146,12 +146,12 @@ test('no pooler: the pooler fields are absent; half a pooler is ignored', async 
 test('missing weights: one message listing the first 10 and the count', async () => {
   const layer1 = tinyModelShapes({ layers: 2, hidden: 32, intermediate: 64, vocab: 100, maxPos: 40, typeVocab: 2, pooler: false })
     .map(([n]) => n)
-    .filter((n) => n.startsWith('encoder.layer.1.'));
+    .filter((n) => n.startsWith('encoder.layer.1.') && n !== 'encoder.layer.1.attention.self.query.bias');
   const m = model({ modelType: 'bert', omit: [...layer1, 'embeddings.LayerNorm.bias'] });
   const err = await rejects(
     loadCheckpoint(m.dir),
-    `${m.dir}: missing weights: embeddings.LayerNorm.bias, encoder.layer.1.attention.self.query.weight,`,
-    ', ... (17 missing); the checkpoint is incomplete or not a bert encoder',
+    `${m.dir}: missing weights: embeddings.LayerNorm.bias, encoder.layer.1.attention.self.query.weight, encoder.layer.1.attention.self.key.weight,`,
+    ', ... (16 missing); the checkpoint is incomplete or not a bert encoder',
   );
   assert.ok(err instanceof ExtractError);
   assert.not.ok(err.message.includes('encoder.layer.1.output.LayerNorm.bias'), 'only the first 10 are named');
@@ -161,18 +161,56 @@ test('missing weights: one message listing the first 10 and the count', async ()
 });
 
 test('a config that disagrees with the weights is refused before reading', async () => {
-  const m = model({ modelType: 'bert', config: { vocab_size: 120, num_hidden_layers: 1 } });
+  const m = model({ modelType: 'bert', config: { vocab_size: 120 } });
   await rejects(
     loadCheckpoint(m.dir),
-    'weights do not match config.json: embeddings.word_embeddings.weight has shape [100, 32], config.json implies [120, 32]',
+    'weights do not match config.json: "embeddings.word_embeddings.weight" has shape [100, 32], config.json implies [120, 32]',
   );
   const wide = model({ modelType: 'bert', config: { intermediate_size: 48 } });
-  await rejects(loadCheckpoint(wide.dir), 'encoder.layer.0.intermediate.dense.weight has shape [64, 32], config.json implies [48, 32]', 'and 1 more');
+  await rejects(loadCheckpoint(wide.dir), '"encoder.layer.0.intermediate.dense.weight" has shape [64, 32], config.json implies [48, 32]', 'and 1 more');
+});
+
+test('num_hidden_layers must match the layers the weights hold: checked before anything is sized from it', async () => {
+  // 2^31 used to build a list of 2^35 tensor names and end in a V8 heap abort after 80 s.
+  await rejects(loadCheckpoint(model({ modelType: 'bert', config: { num_hidden_layers: 2147483648 } }).dir),
+    'num_hidden_layers is 2147483648; expected an integer from 1 to 2147483647');
+  for (const layers of [2147483647, 3, 1]) {
+    const m = model({ modelType: 'bert', config: { num_hidden_layers: layers } });
+    await rejects(loadCheckpoint(m.dir), `${m.dir}: config.json says num_hidden_layers ${layers}, but the weights hold layers 0 to 1;`, 'the config belongs to another model');
+  }
+  // One stray tensor with a huge layer number does not make a huge config plausible.
+  const stray = customModel((t) => {
+    t['encoder.layer.999999999.output.dense.bias'] = { dtype: 'F32', shape: [32], data: new Float32Array(32) };
+  });
+  writeFileSync(join(stray, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(stray, 'config.json'), 'utf8')), num_hidden_layers: 1_000_000_000 }));
+  await rejects(loadCheckpoint(stray), 'says num_hidden_layers 1000000000, but the weights hold 3 layers numbered with gaps');
+  // Every other size is checked against a tensor's shape, which the file's size bounds.
+  const huge = model({ modelType: 'bert', config: { intermediate_size: 2147483647, max_position_embeddings: 2147483647 } });
+  await rejects(loadCheckpoint(huge.dir), 'weights do not match config.json', 'config.json implies [2147483647, 32]');
+});
+
+test('a NaN or Inf in any weight is refused when loaded, naming the tensor', async () => {
+  for (const [bad, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+    const dir = customModel((t) => {
+      const data = Float32Array.from(t['encoder.layer.1.output.dense.weight'].data as ArrayLike<number>);
+      data[77] = bad;
+      data[100] = bad;
+      t['encoder.layer.1.output.dense.weight'] = { ...t['encoder.layer.1.output.dense.weight'], data };
+    });
+    await rejects(loadCheckpoint(dir), `${join(dir, 'model.safetensors')}: tensor "encoder.layer.1.output.dense.weight" holds 2 non-finite value(s) (the first, ${shown}, at flat index 77)`);
+  }
+  // F16 overflow to Inf is just as bad.
+  const f16 = customModel((t) => {
+    const data = Float32Array.from(t['embeddings.LayerNorm.bias'].data as ArrayLike<number>);
+    data[0] = 1e6;
+    t['embeddings.LayerNorm.bias'] = { dtype: 'F16', shape: [32], data };
+  });
+  await rejects(loadCheckpoint(f16), 'tensor "embeddings.LayerNorm.bias" holds 1 non-finite value(s) (the first, Infinity, at flat index 0)');
 });
 
 test('config errors: unsupported model_type, architectures fallback, missing config.json', async () => {
   const gpt2 = model({ modelType: 'bert', config: { model_type: 'gpt2' } });
-  await rejects(loadCheckpoint(gpt2.dir), `config.json: unsupported model_type 'gpt2': isotropy extract supports bert and roberta checkpoints`);
+  await rejects(loadCheckpoint(gpt2.dir), 'config.json: unsupported model_type "gpt2": isotropy extract supports bert and roberta checkpoints');
 
   const old = model({ modelType: 'roberta', config: { model_type: undefined, architectures: ['RobertaForSequenceClassification'] } });
   assert.is((await loadCheckpoint(old.dir)).config.modelType, 'roberta');
@@ -211,13 +249,13 @@ test('pytorch_model.bin / tf_model.h5 only: refused with the conversion command'
 test('broken shard sets: missing shard, tensor not in its shard, path outside the folder', async () => {
   const m = model({ modelType: 'bert', shards: 2 });
   rmSync(join(m.dir, 'model-00002-of-00002.safetensors'));
-  await rejects(loadCheckpoint(m.dir), 'shard model-00002-of-00002.safetensors, listed in model.safetensors.index.json, is missing');
+  await rejects(loadCheckpoint(m.dir), 'shard "model-00002-of-00002.safetensors", listed in model.safetensors.index.json, is missing');
 
   const wrong = model({ modelType: 'bert', shards: 2 });
   const indexPath = join(wrong.dir, 'model.safetensors.index.json');
   const index = { weight_map: { 'embeddings.word_embeddings.weight': 'model-00002-of-00002.safetensors' } };
   writeFileSync(indexPath, JSON.stringify(index));
-  await rejects(loadCheckpoint(wrong.dir), 'puts embeddings.word_embeddings.weight in model-00002-of-00002.safetensors, which does not hold it');
+  await rejects(loadCheckpoint(wrong.dir), 'puts "embeddings.word_embeddings.weight" in model-00002-of-00002.safetensors, which does not hold it');
 
   writeFileSync(indexPath, JSON.stringify({ weight_map: { x: '../elsewhere.safetensors' } }));
   await rejects(loadCheckpoint(wrong.dir), 'is not a file name in this folder');
@@ -240,12 +278,12 @@ test('a needed tensor stored twice (with and without prefix) is ambiguous; a non
   const twice = customModel((t) => {
     t['bert.embeddings.LayerNorm.gamma'] = t['embeddings.LayerNorm.weight'];
   });
-  await rejects(loadCheckpoint(twice), 'both embeddings.LayerNorm.weight and bert.embeddings.LayerNorm.gamma', 'ambiguous');
+  await rejects(loadCheckpoint(twice), 'both "embeddings.LayerNorm.weight" and "bert.embeddings.LayerNorm.gamma"', 'ambiguous');
 
   const ints = customModel((t) => {
     t['embeddings.token_type_embeddings.weight'] = { dtype: 'I32', shape: [2, 32], data: new Array(64).fill(0) };
   });
-  await rejects(loadCheckpoint(ints), 'embeddings.token_type_embeddings.weight has dtype I32, not a float');
+  await rejects(loadCheckpoint(ints), '"embeddings.token_type_embeddings.weight" has dtype I32, not a float');
 
   const f64 = customModel((t) => {
     t['embeddings.LayerNorm.bias'] = { ...t['embeddings.LayerNorm.bias'], dtype: 'F64' };
@@ -294,16 +332,19 @@ test('parseConfig: refusals name the file and the problem', () => {
     assert.unreachable(`accepted ${JSON.stringify(json)}`);
   };
   refuse([1], 'does not hold a JSON object');
-  refuse({ ...BASE, model_type: 'gpt2' }, "unsupported model_type 'gpt2': isotropy extract supports bert and roberta checkpoints");
-  refuse({ ...BASE, model_type: 'xlm-roberta' }, "unsupported model_type 'xlm-roberta'");
-  refuse({ ...BASE, model_type: undefined, architectures: ['GPT2LMHeadModel'] }, 'architectures GPT2LMHeadModel', 'supports bert and roberta');
+  refuse({ ...BASE, model_type: 'gpt2' }, 'unsupported model_type "gpt2": isotropy extract supports bert and roberta checkpoints');
+  refuse({ ...BASE, model_type: 'xlm-roberta' }, 'unsupported model_type "xlm-roberta"');
+  refuse({ ...BASE, model_type: undefined, architectures: ['GPT2LMHeadModel'] }, 'architectures "GPT2LMHeadModel"', 'supports bert and roberta');
   refuse({ ...BASE, model_type: undefined }, 'no model_type');
   refuse({ ...BASE, hidden_act: 'silu' }, 'hidden_act "silu" is not supported');
+  // Names from the file select code through a Map: Object.prototype's members are not activations.
+  for (const act of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) refuse({ ...BASE, hidden_act: act }, `hidden_act "${act}" is not supported`);
+  refuse({ ...BASE, hidden_act: 'x'.repeat(100_000) }, 'hidden_act "xxxx', '(100000 characters) is not supported');
   refuse({ ...BASE, num_attention_heads: 7 }, 'hidden_size 64 is not a multiple of num_attention_heads 7');
   refuse({ ...BASE, hidden_size: undefined }, 'config.json lacks hidden_size');
-  refuse({ ...BASE, vocab_size: 0 }, 'vocab_size is 0; expected an integer >= 1');
+  refuse({ ...BASE, vocab_size: 0 }, 'vocab_size is 0; expected an integer from 1 to 2147483647');
   refuse({ ...BASE, num_hidden_layers: '12' }, 'num_hidden_layers is "12"');
-  refuse({ ...BASE, position_embedding_type: 'relative_key' }, "position_embedding_type 'relative_key' is not supported");
+  refuse({ ...BASE, position_embedding_type: 'relative_key' }, 'position_embedding_type "relative_key" is not supported');
   refuse({ ...BASE, layer_norm_eps: -1 }, 'layer_norm_eps is -1');
   refuse({ ...BASE, pad_token_id: 1000 }, 'pad_token_id 1000 is outside the vocabulary');
 });

@@ -139,7 +139,7 @@ test('extract by model id: downloads from HF_ENDPOINT into HF_HOME, then works -
   const env = { HF_ENDPOINT: hub.url, HF_HOME: join(tmp.dir, 'hf'), HF_HUB_CACHE: '', HF_HUB_OFFLINE: '' };
   try {
     const out = join(tmp.dir, 'hub.npy');
-    const r = await isotropyAsync(env, 'extract', '--model', 'acme/tiny-roberta', '--input', input, '--out', out, '-q');
+    const r = await isotropyAsync(env, 'extract', '--model', 'acme/tiny-roberta', '--input', input, '--out', out, '-q', '--download-deadline', '600');
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /model acme\/tiny-roberta@abcdefabcd/);
     assert.ok(hub.requests.some((q) => q.includes('/acme/tiny-roberta/resolve/main/model.safetensors')));
@@ -189,7 +189,7 @@ test('bad models and inputs: one line, exit 2, no output files', () => {
   const gpt = join(tmp.dir, 'gpt');
   mkdirSync(gpt);
   writeFileSync(join(gpt, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
-  bad(['--model', gpt, '--input', input, '--out', out], /unsupported model_type 'gpt2'/);
+  bad(['--model', gpt, '--input', input, '--out', out], /unsupported model_type "gpt2"/);
 
   const noPooler = join(tmp.dir, 'no-pooler');
   mkdirSync(noPooler);
@@ -209,7 +209,45 @@ test('bad models and inputs: one line, exit 2, no output files', () => {
   bytes.writeUInt32LE(0x7fffffff, 0);
   writeFileSync(join(corrupt, 'model.safetensors'), bytes);
   bad(['--model', corrupt, '--input', input, '--out', out], /model\.safetensors/);
+
+  // What fuzzing found (issue 9): each is one line and exit 2, never a crash or all-NaN output.
+  const variant = (name: string, edit: (dir: string) => void): string => {
+    const dir = join(tmp.dir, name);
+    mkdirSync(dir);
+    for (const f of readdirSync(BERT)) copyFileSync(join(BERT, f), join(dir, f));
+    edit(dir);
+    return dir;
+  };
+  const withConfig = (name: string, patch: Record<string, unknown>) =>
+    variant(name, (dir) => writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(BERT, 'config.json'), 'utf8')), ...patch })));
+  bad(['--model', withConfig('layers-2e31', { num_hidden_layers: 2147483648 }), '--input', input, '--out', out], /num_hidden_layers is 2147483648; expected an integer from 1 to 2147483647/);
+  bad(['--model', withConfig('act-toString', { hidden_act: 'toString' }), '--input', input, '--out', out], /hidden_act "toString" is not supported/);
+  const shortHeader = variant('short-header', (dir) => {
+    const st = readFileSync(join(dir, 'model.safetensors'));
+    st.writeBigUInt64LE(st.readBigUInt64LE(0) - 1n, 0);
+    writeFileSync(join(dir, 'model.safetensors'), st);
+  });
+  bad(['--model', shortHeader, '--input', input, '--out', out], /model\.safetensors: the header describes \d+ data bytes but the file holds \d+/);
+  const brokenTokenizer = variant('broken-tokenizer', (dir) => {
+    const tj = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
+    tj.post_processor.single = null;
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tj));
+  });
+  bad(['--model', brokenTokenizer, '--input', input, '--out', out], /tokenizer\.json: the tokenizer fails on it/);
   assert.equal(readdirSync(outDir), []);
+});
+
+test('extract never writes over the model: --out m/config.npy (its sidecar is m/config.json), --out m/model.safetensors', () => {
+  const m = join(tmp.dir, 'protected-model');
+  mkdirSync(m);
+  for (const f of readdirSync(BERT)) copyFileSync(join(BERT, f), join(m, f));
+  for (const out of [join(m, 'config.npy'), join(m, 'model.safetensors')]) {
+    const r = isotropy('extract', '--model', m, '--input', input, '--out', out);
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^isotropy: .*refusing to overwrite a file of the model[^\n]*\n$/);
+  }
+  for (const f of readdirSync(BERT)) assert.ok(readFileSync(join(m, f)).equals(readFileSync(join(BERT, f))), `${f} unchanged`);
+  assert.equal(readdirSync(m).sort(), readdirSync(BERT).sort());
 });
 
 test.run();

@@ -103,13 +103,28 @@ test('jsonl: --format overrides the extension; column is an alias of field', asy
 });
 
 test('jsonl: errors name the line and the fix', async () => {
-  await rejectsWith(read('a.jsonl', '\n{"sentence": "x", "label": 1}\n'), /a\.jsonl: JSON lines need --field .*first record has keys: sentence, label/);
+  await rejectsWith(read('a.jsonl', '\n{"sentence": "x", "label": 1}\n'), /a\.jsonl: JSON lines need --field .*first record has keys: "sentence", "label"/);
   await rejectsWith(read('b.jsonl', '{"s": "x"}\n{"s": "y",}\n', { field: 's' }), /b\.jsonl: bad JSON on line 2/);
   await rejectsWith(read('c.jsonl', '{"s": "x"}\n["s"]\n', { field: 's' }), /c\.jsonl: line 2 is not a JSON object/);
-  await rejectsWith(read('d.jsonl', '{"s": "x"}\n{"t": "y"}\n', { field: 's' }), /d\.jsonl: line 2 has no field "s" \(--field\); its keys: t/);
+  await rejectsWith(read('d.jsonl', '{"s": "x"}\n{"t": "y"}\n', { field: 's' }), /d\.jsonl: line 2 has no field "s" \(--field\); its keys: "t"/);
   await rejectsWith(read('e.jsonl', '{"s": "x", "h": "y"}\n{"s": "x"}\n', { field: 's', pairField: 'h' }), /e\.jsonl: line 2 has no field "h" \(--pair-field\)/);
   await rejectsWith(read('f.jsonl', '{"s": {"t": 1}}\n', { field: 's' }), /f\.jsonl: line 1: field "s" is an object, not text/);
   await rejectsWith(read('g.jsonl', '{"s": ""}\n\n', { field: 's' }), /no sentences in .*g\.jsonl \(2 empty/);
+  // A record with 20,000 keys, or a 1 MB key, is not echoed whole.
+  const wide = JSON.stringify(Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])));
+  try {
+    await read('h.jsonl', `${wide}\n`, {});
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /first record has keys: "k0", "k1", .*"k19", \.\.\. \(20000 keys\)$/);
+    assert.ok((e as Error).message.length < 600);
+  }
+  try {
+    await read('i.jsonl', `${JSON.stringify({ ['x'.repeat(1_000_000)]: 1 })}\n`, { field: 's' });
+    assert.unreachable();
+  } catch (e) {
+    assert.ok((e as Error).message.length < 600, `${(e as Error).message.length} characters`);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -141,6 +156,8 @@ test('tsv: errors', async () => {
   await rejectsWith(read('a.tsv', 'sentence\tlabel\nx\t1\n'), /a\.tsv: a TSV file needs --column .*header has: "sentence", "label"/);
   await rejectsWith(read('b.tsv', 'sentence\tlabel\nx\t1\n', { column: 'text' }), /b\.tsv: no column "text"; the header has: "sentence", "label" \(pass --column/);
   await rejectsWith(read('c.tsv', 'sentence\tlabel\nx\t1\n', { column: 'sentence', pairField: '7' }), /no column "7".*--pair-field/);
+  const wide = Array.from({ length: 20_000 }, (_, i) => `c${i}`).join('\t');
+  await rejectsWith(read('d.tsv', `${wide}\nx\n`, { column: 'text' }), /no column "text"; the header has: "c0", .*"c19", \.\.\. \(20000 columns\) \(pass --column/);
   await rejectsWith(read('d.tsv', 'label\tsentence\n1\tx\n0\n', { column: 'sentence' }), /d\.tsv: line 3 has 1 field, but column "sentence" is field 2/);
   await rejectsWith(read('e.tsv', '', { column: 'sentence' }), /no sentences in .*e\.tsv/);
   await rejectsWith(read('f.tsv', 'sentence\n\n', { column: 'sentence' }), /no sentences in .*f\.tsv \(1 empty line/);

@@ -125,9 +125,9 @@ test('non-float tensors are refused when read, not when indexed', async () => {
   );
   const { entries } = await readSafetensorsIndex(p);
   const ids = entries.find((e) => e.name === 'ids')!;
-  const err = await rejects(readTensor(ids), p, 'tensor ids has dtype I64; only float tensors are weights');
+  const err = await rejects(readTensor(ids), p, 'tensor "ids" has dtype "I64"; only float tensors are weights');
   assert.ok(err instanceof ExtractError);
-  await rejects(readTensor(entries.find((e) => e.name === 'mask')!), 'dtype U8');
+  await rejects(readTensor(entries.find((e) => e.name === 'mask')!), 'dtype "U8"');
 });
 
 const goodHeader = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
@@ -143,15 +143,15 @@ const corrupt: Array<[string, Uint8Array, string[]]> = [
   ['invalid UTF-8', safetensorsBytes('{"\u00e9":1}', eightBytes, undefined).map((b, i) => (i === 10 ? 0xff : b)), ['not valid UTF-8']],
   ['JSON array', safetensorsBytes('[1, 2]', eightBytes), ['not an object']],
   ['JSON null', safetensorsBytes('null', eightBytes), ['not an object']],
-  ['entry not an object', safetensorsBytes({ w: 3 }, eightBytes), ['tensor w: entry is not an object']],
-  ['unknown dtype', safetensorsBytes({ w: { dtype: 'F12', shape: [2], data_offsets: [0, 8] } }, eightBytes), ["tensor w has unknown dtype 'F12'"]],
-  ['negative dim', safetensorsBytes({ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, eightBytes), ['shape [-2] is not a list of non-negative integers']],
+  ['entry not an object', safetensorsBytes({ w: 3 }, eightBytes), ['tensor "w": entry is not an object']],
+  ['unknown dtype', safetensorsBytes({ w: { dtype: 'F12', shape: [2], data_offsets: [0, 8] } }, eightBytes), ['tensor "w" has unknown dtype "F12"']],
+  ['negative dim', safetensorsBytes({ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, eightBytes), ['shape "[-2]" is not a list of non-negative integers']],
   ['fractional dim', safetensorsBytes({ w: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, eightBytes), ['not a list of non-negative integers']],
-  ['three offsets', safetensorsBytes({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 4, 8] } }, eightBytes), ['data_offsets [0,4,8] is not a pair of integers']],
+  ['three offsets', safetensorsBytes({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 4, 8] } }, eightBytes), ['data_offsets "[0,4,8]" is not a pair of integers']],
   ['offsets reversed', safetensorsBytes({ w: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, eightBytes), ['data_offsets [8, 0] are not in order']],
   ['negative offset', safetensorsBytes({ w: { dtype: 'F32', shape: [0], data_offsets: [-4, -4] } }, eightBytes), ['are not in order']],
-  ['past the data', safetensorsBytes({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, eightBytes), ['tensor w ends at data byte 16, past the end of the data (8 bytes)', 'truncated']],
-  ['size mismatch', safetensorsBytes({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, eightBytes), ['tensor w: holds 8 bytes but shape [3] of F32 needs 12']],
+  ['past the data', safetensorsBytes({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, eightBytes), ['tensor "w" ends at data byte 16, past the end of the data (8 bytes)', 'truncated']],
+  ['size mismatch', safetensorsBytes({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, eightBytes), ['tensor "w": holds 8 bytes but shape [3] of F32 needs 12']],
   [
     'overlap',
     safetensorsBytes(
@@ -162,7 +162,7 @@ const corrupt: Array<[string, Uint8Array, string[]]> = [
       },
       new Uint8Array(16),
     ),
-    ['tensors a (data bytes 0-8) and c (data bytes 4-12) overlap', 're-download'],
+    ['tensors "a" (data bytes 0-8) and "c" (data bytes 4-12) overlap', 're-download'],
   ],
   [
     'overlap across an empty tensor',
@@ -174,9 +174,9 @@ const corrupt: Array<[string, Uint8Array, string[]]> = [
       },
       new Uint8Array(16),
     ),
-    ['tensors a (data bytes 0-16) and b (data bytes 8-12) overlap'],
+    ['tensors "a" (data bytes 0-16) and "e" (data bytes 4-4) overlap'],
   ],
-  ['metadata not strings', safetensorsBytes({ __metadata__: { n: 3 }, ...goodHeader }, eightBytes), ['__metadata__.n is not a string']],
+  ['metadata not strings', safetensorsBytes({ __metadata__: { n: 3 }, ...goodHeader }, eightBytes), ['__metadata__."n" is not a string']],
   ['metadata not an object', safetensorsBytes({ __metadata__: 'x', ...goodHeader }, eightBytes), ['__metadata__ is not an object']],
 ];
 
@@ -189,23 +189,75 @@ for (const [what, bytes, fragments] of corrupt) {
   });
 }
 
-test('valid edge cases are accepted: empty tensor inside another, gap, no metadata, only metadata', async () => {
+test('valid edge cases are accepted: empty tensors at tensor boundaries, no metadata, only metadata', async () => {
   const withEmpty = file(
     safetensorsBytes(
       {
         a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-        e: { dtype: 'F32', shape: [0], data_offsets: [4, 4] },
-        b: { dtype: 'F32', shape: [1], data_offsets: [12, 16] },
+        e: { dtype: 'F32', shape: [0], data_offsets: [8, 8] },
+        b: { dtype: 'F32', shape: [2], data_offsets: [8, 16] },
+        z: { dtype: 'F16', shape: [0, 3], data_offsets: [16, 16] },
       },
       new Uint8Array(16),
     ),
   );
   assert.equal(
     (await readSafetensorsIndex(withEmpty)).entries.map((e) => e.name),
-    ['a', 'e', 'b'],
+    ['a', 'e', 'b', 'z'],
   );
   const onlyMeta = file(safetensorsBytes({ __metadata__: { format: 'pt' } }));
   assert.equal(await readSafetensorsIndex(onlyMeta), { entries: [], metadata: { format: 'pt' } });
+});
+
+test('the tensors must tile the data exactly: gaps, a late start, trailing or missing bytes are refused', async () => {
+  const two = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } };
+  await rejects(
+    readSafetensorsIndex(file(safetensorsBytes({ a: two.a, b: { ...two.b, data_offsets: [12, 16] } }, new Uint8Array(16)))),
+    'tensor "b" (data bytes 12-16) does not start right after tensor "a" (data bytes 0-8): 4 byte(s) in between belong to no tensor',
+  );
+  await rejects(
+    readSafetensorsIndex(file(safetensorsBytes({ b: { ...two.b, data_offsets: [4, 8] } }, new Uint8Array(8)))),
+    'does not start right after the start of the data',
+  );
+  await rejects(
+    readSafetensorsIndex(file(safetensorsBytes(two, new Uint8Array(13)))),
+    'the header describes 12 data bytes but the file holds 13',
+    'the file has 1 byte(s) more than the tensors account for',
+    're-download',
+  );
+});
+
+test('a header length one byte short (the JSON still parses thanks to its padding) is refused, not read shifted', async () => {
+  const good = buildSafetensors({ w: { dtype: 'F32', shape: [4], data: [1, 2, 3, 4] }, v: { dtype: 'F32', shape: [3], data: [5, 6, 7] } });
+  const headerLen = Number(Buffer.from(good).readBigUInt64LE(0));
+  assert.is(Buffer.from(good).subarray(8 + headerLen - 1, 8 + headerLen).toString(), ' ', 'the last header byte is padding');
+  for (const delta of [-1, -2]) {
+    const bad = Buffer.from(good);
+    bad.writeBigUInt64LE(BigInt(headerLen + delta), 0);
+    const p = file(bad);
+    await rejects(readSafetensorsIndex(p), `${p}: the header describes 28 data bytes but the file holds ${28 - delta}`, 'wrong header length');
+  }
+  // One byte long is caught by the JSON itself (a stray byte after the object).
+  const long = Buffer.from(good);
+  long.writeBigUInt64LE(BigInt(headerLen + 1), 0);
+  await rejects(readSafetensorsIndex(file(long)), 'header is not valid JSON');
+});
+
+test('huge header values are quoted briefly: a 20,000-entry shape, a 10 MB dtype, a 1 MB tensor name', async () => {
+  const long: Array<[string, object]> = [
+    ['shape', { w: { dtype: 'F32', shape: [...new Array(20_000).fill(1), -1], data_offsets: [0, 8] } }],
+    ['valid shape, wrong size', { w: { dtype: 'F32', shape: new Array(20_000).fill(1), data_offsets: [0, 8] } }],
+    ['dtype', { w: { dtype: 'F'.repeat(10_000_000), shape: [2], data_offsets: [0, 8] } }],
+    ['name', { ['n'.repeat(1_000_000)]: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }],
+    ['metadata key', { __metadata__: { ['k'.repeat(1_000_000)]: 1 }, ...goodHeader }],
+    ['offsets', { w: { dtype: 'F32', shape: [2], data_offsets: new Array(20_000).fill(0) } }],
+  ];
+  for (const [what, header] of long) {
+    const p = file(safetensorsBytes(header, eightBytes));
+    const err = await rejects(readSafetensorsIndex(p), `${p}: `);
+    assert.ok(err.message.length < p.length + 400, `${what}: a message of ${err.message.length} characters`);
+    assert.not.match(err.message, /\n/);
+  }
 });
 
 test('missing file and folder', async () => {

@@ -321,6 +321,36 @@ test('no tokenizer files', async () => {
   await rejectsWith(loadTokenizer(folder(BERT, ['vocab.txt']), 'roberta'), /no tokenizer: .*model is RoBERTa but the folder has vocab\.txt/);
 });
 
+test('broken post-processors are ExtractErrors naming tokenizer.json, never raw library errors', async () => {
+  const bert = JSON.parse(readFileSync(join(BERT, 'tokenizer.json'), 'utf8'));
+  const roberta = JSON.parse(readFileSync(join(ROBERTA, 'tokenizer.json'), 'utf8'));
+  const cases: Array<[string, (j: any) => void, unknown, RegExp]> = [
+    ['single: null', (j) => { j.post_processor.single = null; }, bert, /tokenizer fails on it \(.+\): the file is malformed/],
+    ['a pair entry -1', (j) => { j.post_processor.pair[3] = -1; }, bert, /tokenizer fails on it \(.+\): the file is malformed/],
+    ['sep: null', (j) => { j.post_processor.sep = null; }, roberta, /tokenizer fails on it \(.+\): the file is malformed/],
+    ['an unknown type', (j) => { j.post_processor = { type: 'toString' }; }, bert, /unsupported or broken tokenizer: Unknown PostProcessor type: toString/],
+    ['a template without the sentence', (j) => { j.post_processor.single = j.post_processor.single.filter((e: any) => !e.Sequence); }, bert,
+      /post-processor does not keep each sentence exactly once .* every sentence would get the same vector/],
+    ['a pair template without B', (j) => { j.post_processor.pair = j.post_processor.pair.slice(0, 3); }, bert, /does not keep each sentence exactly once/],
+  ];
+  for (const [what, edit, base, pattern] of cases) {
+    const j = structuredClone(base) as Record<string, unknown>;
+    edit(j);
+    const from = base === bert ? BERT : ROBERTA;
+    const dir = folder(from, [], { 'tokenizer.json': JSON.stringify(j) });
+    try {
+      await loadTokenizer(dir, base === bert ? 'bert' : 'roberta');
+      assert.unreachable(`${what}: loaded`);
+    } catch (e) {
+      assert.instance(e, ExtractError, what);
+      const msg = (e as Error).message;
+      assert.ok(msg.startsWith(`${join(dir, 'tokenizer.json')}: `), `${what}: ${msg}`);
+      assert.match(msg, pattern, what);
+      assert.not.match(msg, /\n/);
+    }
+  }
+});
+
 test('malformed files', async () => {
   await rejectsWith(loadTokenizer(folder(BERT, [], { 'tokenizer.json': '{"model": ' }), 'bert'), /tokenizer\.json: not valid JSON/);
   await rejectsWith(loadTokenizer(folder(BERT, ['vocab.txt'], { 'tokenizer_config.json': '[1' }), 'bert'), /tokenizer_config\.json: not valid JSON/);
@@ -328,7 +358,7 @@ test('malformed files', async () => {
   const json = JSON.parse(readFileSync(join(BERT, 'tokenizer.json'), 'utf8'));
   json.normalizer = { type: 'NoSuchNormalizer' };
   await rejectsWith(loadTokenizer(folder(BERT, [], { 'tokenizer.json': JSON.stringify(json) }), 'bert'),
-    /tokenizer\.json: unsupported tokenizer: .*NoSuchNormalizer/);
+    /tokenizer\.json: unsupported or broken tokenizer: .*NoSuchNormalizer/);
   await rejectsWith(loadTokenizer(folder(BERT, [], { 'vocab.txt': 'hello\nworld\n' }), 'bert'),
     /vocab\.txt: the special token "\[UNK\]" is not in the vocabulary/);
   await rejectsWith(loadTokenizer(folder(ROBERTA, ['vocab.json'], { 'merges.txt': '#version: 0.2\nĠ t\nbad\n' }), 'roberta'),

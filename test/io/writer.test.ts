@@ -171,6 +171,25 @@ test('rowShape writes an (n, L, d) array that reads back layer by layer', async 
   assert.equal(readdirSync(join(p, '..')), ['layers.npy'], 'a refused create leaves no temp file');
 });
 
+test('allowFewerRows: the header is rewritten in place with the rows actually written', async () => {
+  const dir = freshDir('fewer');
+  const values = ramp(7 * 3 * 4);
+  for (const written of [7, 3, 0]) {
+    const p = join(dir, `fewer-${written}.npy`);
+    // 123456 declared rows print longer than 3: the shorter shape is padded to the same header size.
+    const w = await NpyWriter.create(p, 123456, 12, { rowShape: [3, 4], allowFewerRows: true });
+    await w.write(values, written);
+    await w.commit();
+    const bytes = readFileSync(p);
+    assert.is(bytes.length, 128 + written * 12 * 4, 'the data still starts at byte 128');
+    assert.is(parseNpyHeader(bytes).shape.join(','), `${written},3,4`);
+    if (written > 0) check((await readEmbeddings(p, { layer: 2 })).data.subarray(0, 4), values.subarray(8, 12));
+  }
+  const strict = await NpyWriter.create(join(dir, 'strict.npy'), 5, 12);
+  await strict.write(values, 3);
+  await rejects(strict.commit(), '3 rows written but the header declares 5');
+});
+
 test('a larger write goes through the chunked conversion', async () => {
   const [n, d] = [3000, 500]; // 1.5M values: more than one conversion chunk
   const values = new Float64Array(n * d);

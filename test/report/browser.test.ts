@@ -1,7 +1,8 @@
 // The report in a real browser: Debian's chromium, headless, driven by playwright-core. Opens the
-// static and the interactive page from file:// and checks that they load nothing, log no error,
-// draw every chart, and that the interactive charts come from vega-embed. Saves a screenshot to
-// test-artifacts/report.png.
+// static and the interactive page of a 3-input, 4-view comparison from file:// and checks that
+// they load nothing, log no error, draw every chart with non-empty marks, that no two text labels
+// of a chart overlap (boxes from the live DOM), and that the interactive charts come from
+// vega-embed. Saves screenshots to test-artifacts/.
 //
 // Without /usr/bin/chromium (apt-get install -y chromium) the test fails when CI=true and is
 // skipped with a line on stdout otherwise.
@@ -13,13 +14,13 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { renderReport } from '../../src/report/index.ts';
-import { fixtureAnalysis } from './fixture.ts';
+import { PAGE_CHARTS, fixtureAnalysis } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const HOSTILE = '<img src=x onerror=alert(1)>';
-const CHARTS = ['std-histogram', 'std-sorted', 'corr-heatmap', 'corr-histogram', 'spectrum', 'isobn-factors', 'pca-scatter'];
+const CHARTS = PAGE_CHARTS;
 
 const available = existsSync(CHROMIUM);
 if (!available) {
@@ -36,7 +37,9 @@ if (!available) {
   const files = { static: join(work, 'report.html'), interactive: join(work, 'report-interactive.html') };
 
   test.before(async () => {
-    const analysis = await fixtureAnalysis({ rows: 300, dims: 32, sample: 200, labels: ['BERT', HOSTILE] });
+    const analysis = await fixtureAnalysis({
+      rows: 300, dims: 48, sample: 200, labels: ['BERT', 'RoBERTa', HOSTILE], transforms: 'isobn,whiten,abtt', rogue: [2, 3, 0],
+    });
     writeFileSync(files.static, await renderReport(analysis));
     writeFileSync(files.interactive, await renderReport(analysis, { interactive: true }));
     context = await chromium.launchPersistentContext(join(work, 'profile'), {
@@ -112,6 +115,58 @@ if (!available) {
     checkQuiet(r);
     mkdirSync(ARTIFACTS, { recursive: true });
     await r.page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true, timeout: 15_000 });
+    await r.page.close();
+  });
+
+  /**
+   * Pairs of visible text labels of one chart whose boxes overlap by more than a sliver (2 px
+   * across, 3 px down: the boxes include the font's line gap). Labels Vega hid to avoid overlaps
+   * (opacity 0) do not count.
+   */
+  async function overlappingLabels(page: Page): Promise<string[]> {
+    // a string, not a function: the test's compiler would wrap named functions in helpers the page lacks
+    return page.evaluate(`(() => {
+      const out = [];
+      for (const h of document.querySelectorAll('.chart-body')) {
+        const svg = [...h.querySelectorAll('svg')].find((s) => !s.closest('details'));
+        if (!svg) continue;
+        const hidden = (el) => {
+          for (let e = el; e && e !== svg; e = e.parentElement) {
+            if (e.getAttribute('opacity') === '0' || e.getAttribute('fill-opacity') === '0' || getComputedStyle(e).opacity === '0') return true;
+          }
+          return false;
+        };
+        const boxes = [...svg.querySelectorAll('text')]
+          .filter((t) => (t.textContent || '').trim() !== '' && !hidden(t))
+          .map((t) => ({ text: t.textContent.trim(), r: t.getBoundingClientRect() }))
+          .filter((b) => b.r.width > 0 && b.r.height > 0);
+        for (let i = 0; i < boxes.length; i++) {
+          for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i].r, b = boxes[j].r;
+            const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            const ht = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (w > 2 && ht > 3) out.push(h.getAttribute('data-chart') + ': "' + boxes[i].text + '" overlaps "' + boxes[j].text + '" (' + w.toFixed(0) + ' x ' + ht.toFixed(0) + ' px)');
+          }
+        }
+      }
+      return out;
+    })()`);
+  }
+
+  test('the overlap check finds overlapping labels and ignores hidden ones', async () => {
+    const page = await context.newPage();
+    await page.setContent(`<div class="chart-body" data-chart="t"><svg width="200" height="100">
+      <text x="10" y="20" font-size="12">first label</text><text x="30" y="24" font-size="12">second label</text>
+      <text x="10" y="60" font-size="12">alone</text><text x="12" y="62" font-size="12" opacity="0">hidden</text></svg></div>`);
+    const found = await overlappingLabels(page);
+    assert.is(found.length, 1, found.join('; '));
+    assert.match(found[0], /"first label" overlaps "second label"/);
+    await page.close();
+  });
+
+  test('static report: no two text labels of any chart overlap', async () => {
+    const r = await open(files.static);
+    assert.equal(await overlappingLabels(r.page), []);
     await r.page.close();
   });
 

@@ -9,17 +9,24 @@ import { CORR_SHADES, corrHeatmapChart, distinctCorrViews } from '../../src/repo
 import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
 import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
 import { pcaScatterChart } from '../../src/report/charts/pca-scatter.ts';
+import { linearThin, logThin } from '../../src/report/charts/common.ts';
+import { cumulativeVarianceChart } from '../../src/report/charts/cumulative-variance.ts';
 import { explainedVariance, isotropicCumulative, spectrumChart } from '../../src/report/charts/spectrum.ts';
-import { STD_BINS, standoutDims, stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
+import { STANDOUT_MEDIAN, STANDOUT_Z, STD_BINS, logBins, logDomain, standoutDims, stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
 import { stdRanks, stdSortedChart } from '../../src/report/charts/std-sorted.ts';
-import { decodeRaster, inputLabels, reportViews } from '../../src/report/model.ts';
+import { layerMetricsChart } from '../../src/report/charts/layer-metrics.ts';
+import { metricsGlanceChart } from '../../src/report/charts/metrics-glance.ts';
+import { rogueDimsChart } from '../../src/report/charts/rogue-dims.ts';
+import { HEADLINE_METRICS } from '../../src/report/metrics.ts';
+import { decodeRaster, facetViews, inputLabels, reportViews, sig } from '../../src/report/model.ts';
 import { VIEW_ORDER, VIEW_STYLE } from '../../src/report/palette.ts';
 import { maxPoolRaster, rasterPngUrl, schemePalette } from '../../src/report/raster-png.ts';
 import { toVega } from '../../src/report/render.ts';
-import { CHART_BUILDERS, fixtureAnalysis } from './fixture.ts';
+import { CHART_BUILDERS, fixtureAnalysis, layeredAnalysis } from './fixture.ts';
 
 const one = await fixtureAnalysis({ rows: 90, dims: 16 });
 const two = await fixtureAnalysis({ rows: 90, dims: 16, labels: ['BERT', 'BERT'], transforms: 'isobn,whiten' });
+const threeInputs = await fixtureAnalysis({ rows: 90, dims: 16, labels: ['BERT', 'RoBERTa', 'GPT-2'], transforms: 'isobn,whiten,abtt', rogue: [2, 3, 0], sample: 60 });
 
 const BUILDERS = CHART_BUILDERS;
 
@@ -77,10 +84,10 @@ test('every view has the same name and colour in every chart, in the report orde
   assert.is(new Set(Object.values(VIEW_STYLE).map((s) => s.color)).size, VIEW_ORDER.length);
 });
 
-test('charts that need diagnostics are null without them; the spectrum needs only the results', () => {
+test('charts that need diagnostics are null without them; the glance and spectrum charts need only the results', () => {
   const bare: Analysis = { ...one, diagnostics: undefined };
   for (const [id, build] of BUILDERS) {
-    if (id === 'spectrum') assert.ok(build(bare));
+    if (['metrics-glance', 'spectrum', 'cumulative-variance'].includes(id)) assert.ok(build(bare), id);
     else assert.is(build(bare), null, id);
   }
   const noIsobn = { ...two, results: two.results.filter((r) => r.transform !== 'isobn'), diagnostics: two.diagnostics!.filter((d) => d.transform !== 'isobn') };
@@ -93,21 +100,52 @@ test('input labels: the label, else the file name; repeats numbered', () => {
   assert.equal(inputLabels({ ...one, inputs: [{ ...one.inputs[0], path: 'C:\\data\\x.npy' }] }), ['x.npy']);
 });
 
-test('std histogram: shared bins, counts add up to d per view, rows per view and columns per input', () => {
+test('std histogram (Figure 1): log bins, counts add up to d per view, rows per view and columns per input', () => {
   const spec = stdHistogramChart(two)!.spec as unknown as Json;
   const bins = rows(spec).filter((r) => r.kind === 'bin');
   const views = reportViews(two);
   for (const v of views) {
-    const mine = bins.filter((b) => b.view === v.name && b.input === v.label);
-    assert.is(mine.reduce((s, b) => s + (b.count as number), 0), v.diag!.std.length, `${v.label} ${v.name}`);
+    const mine = bins.filter((b) => b.view === v.name && b.group === v.groupLabel);
+    assert.is(mine.reduce((s, b) => s + (b.count as number), 0), v.diag!.std.filter((x) => x > 0).length, `${v.label} ${v.name}`);
   }
-  const width = (bins[0].x1 as number) - (bins[0].x0 as number);
-  const hi = Math.max(...views.flatMap((v) => v.diag!.std));
-  assert.ok(Math.abs(width - hi / STD_BINS) < 1e-3 * width);
+  // equal widths on the log axis
+  const ratios = bins.filter((b) => b.group === 'BERT' && b.view === 'before').map((b) => (b.x1 as number) / (b.x0 as number));
+  assert.ok(ratios.every((r) => Math.abs(r - ratios[0]) < 1e-3 * r));
+  assert.ok(nodes(spec).some((n) => n.type === 'log'), 'log x axis');
   const facet = spec.facet as Json;
   assert.is((facet.row as Json).field, 'view');
-  assert.is((facet.column as Json).field, 'input');
+  assert.is((facet.column as Json).field, 'group');
   assert.not.ok((stdHistogramChart(one)!.spec as unknown as Json & { facet: Json }).facet.column);
+});
+
+test('std histogram: whitening next to raw vectors (typical s_i 3x apart) gives each panel its own axis; alike views share one', () => {
+  const raw = Array.from({ length: 40 }, (_, i) => 0.4 + 0.01 * (i % 5));
+  raw[3] = 3.8;
+  const make = (scale: number): Analysis => ({
+    ...one,
+    results: one.results.slice(0, 2),
+    diagnostics: [{ ...one.diagnostics![0], std: raw }, { ...one.diagnostics![1], std: raw.map((x) => x * scale) }],
+  });
+  const apart = stdHistogramChart(make(4))!;
+  assert.equal(((apart.spec as unknown as Json).resolve as Json).scale, { y: 'independent', x: 'independent' });
+  assert.match(apart.caption, /each panel has its own axis/);
+  const alike = stdHistogramChart(make(1.5))!;
+  assert.equal(((alike.spec as unknown as Json).resolve as Json).scale, { y: 'independent' });
+  assert.match(alike.caption, /share the s_i axis/);
+  // the bulk spreads over several bins although one dimension is ten times larger
+  const bins = rows(alike.spec).filter((r) => r.kind === 'bin' && r.view === 'before');
+  assert.ok(bins.length >= 4, `${bins.length} bins`);
+  // the caption states the rule the code applies
+  assert.match(alike.caption, new RegExp(`more than ${STANDOUT_Z} standard deviations above the mean s_i and at least ${STANDOUT_MEDIAN} times the median`));
+  assert.equal(rows(alike.spec).filter((r) => r.kind === 'dim').map((r) => r.text), ['dim 3', 'dim 3']);
+});
+
+test('log bins: counts of the positive values, domain widened around a single value', () => {
+  const b = logBins([1, 2, 4, 8, 0], [1, 8]);
+  assert.is(b.length, STD_BINS);
+  assert.is(b.reduce((s, x) => s + x.count, 0), 4);
+  const [lo, hi] = logDomain([1, 1, 1]);
+  assert.ok(lo < 1 && hi > 1 && Math.log10(hi / lo) >= 0.25);
 });
 
 test('standout dimensions: far above the mean, largest first, at most 5, none when all alike', () => {
@@ -122,16 +160,34 @@ test('standout dimensions: far above the mean, largest first, at most 5, none wh
   assert.equal(standoutDims(many), [7, 6, 5, 4, 3]);
 });
 
-test('sorted stds: views that keep the coordinates follow the input ranks, whitening its own', () => {
+test('sorted stds: one line per input and view, each sorted by its own stds, thinned at large d', () => {
   assert.equal(stdRanks([0.5, 3, 1, 3]), [4, 1, 3, 2]);
-  const series = rows(stdSortedChart(one)!.spec);
-  const before = series.find((r) => r.view === 'before')!;
-  const isobn = series.find((r) => r.view === 'IsoBN')!;
-  const whiten = series.find((r) => r.view === 'whiten')!;
-  const rankOf = (r: Json) => new Map((r.dim as number[]).map((d, k) => [d, (r.rank as number[])[k]]));
-  assert.equal(rankOf(isobn), rankOf(before));
-  const w = whiten.std as number[];
-  assert.ok(w.every((x, k) => k === 0 || x <= w[k - 1] * (1 + 1e-9)), 'whitened stds sorted by themselves');
+  const series = rows(stdSortedChart(two)!.spec);
+  assert.equal(series.map((r) => r.series), reportViews(two).map((v) => v.series));
+  for (const r of series) {
+    const s = r.std as number[];
+    assert.ok(s.every((x, k) => k === 0 || x <= s[k - 1] * (1 + 1e-9)), String(r.series));
+    assert.is((r.rank as number[])[0], 1);
+  }
+  assert.equal(linearThin(100, 560), Array.from({ length: 100 }, (_, i) => i));
+  const thin = linearThin(3000, 560);
+  assert.ok(thin.length < 900 && thin[0] === 0 && thin.at(-1) === 2999);
+  const log = logThin(768);
+  assert.ok(log.length < 200 && log.slice(0, 40).every((k, i) => k === i) && log.at(-1) === 767);
+});
+
+test('series: a colour per (input, view), the view\'s hue darker or lighter per input, a dash per input; one legend', () => {
+  const three = reportViews(threeInputs);
+  assert.is(new Set(three.map((v) => v.series)).size, three.length);
+  assert.is(new Set(three.map((v) => v.seriesColor)).size, three.length);
+  assert.equal(three.filter((v) => v.kind === 'none').map((v) => v.dash), [[], [6, 3], [1.5, 2.5]]);
+  assert.equal(reportViews(one).map((v) => v.series), reportViews(one).map((v) => v.name));
+  assert.equal(reportViews(one).map((v) => v.seriesColor), reportViews(one).map((v) => VIEW_STYLE[v.kind].color));
+  const spec = spectrumChart(threeInputs)!.spec;
+  const color = nodes(spec).find((n) => n.field === 'series' && (n.scale as Json)?.range && typeof ((n.scale as Json).range as unknown[])[0] === 'string')!;
+  assert.equal((color.scale as Json).domain, three.map((v) => v.series));
+  const dash = nodes(spec).find((n) => n.field === 'series' && Array.isArray(((n.scale as Json)?.range as unknown[])?.[0]))!;
+  assert.equal(dash.legend, color.legend, 'the same legend, so Vega-Lite merges the two');
 });
 
 test('heatmap: one panel for the input and one per rotation; rescaling views share the input\'s', () => {
@@ -200,7 +256,8 @@ test('a heatmap of d = 1100 is drawn at 550 x 550 pixels, the caption says so', 
 
 test('correlation histogram: shares in percent add up to 100 per view, rescaling views not repeated', () => {
   const series = rows(corrHistogramChart(one)!.spec);
-  assert.equal(series.map((s) => s.view), ['before', 'whiten', 'ABTT']);
+  assert.equal(series.map((s) => s.series), ['before', 'whiten', 'ABTT']);
+  assert.equal(rows(corrHistogramChart(threeInputs)!.spec).map((s) => s.series), reportViews(threeInputs).filter((v) => v.kind !== 'isobn').map((v) => v.series));
   for (const s of series) {
     const total = (s.share as number[]).reduce((p, q) => p + q, 0);
     assert.ok(Math.abs(total - 100) < 0.05, `${String(s.view)}: ${total}`);
@@ -218,14 +275,15 @@ test('spectrum: ratios sum to 1, cumulative ends at 1, zero and negative eigenva
   assert.equal(ref.at(-1), { k: 1000, cum: 1 });
   assert.ok(ref.every((p, i) => i === 0 || p.k > ref[i - 1].k));
   const spec = spectrumChart(one)!.spec as unknown as Json;
-  const data = (spec.datasets as Record<string, Json[]>).spectrum_0;
+  const data = (spec.datasets as Record<string, Json[]>).spectrum;
   assert.is(data.length, 6);
   for (const s of data) assert.ok(Math.abs((s.cum as number[]).at(-1)! - 1) < 1e-3);
   const logScales = nodes(spec).filter((n) => n.type === 'log');
   assert.ok(logScales.length >= 1, 'the ratio panel is on a log scale');
-  // both panels in one chart, one per input block
-  assert.is(((spec.hconcat as Json[]) ?? []).length, 2);
-  assert.is(((spectrumChart(two)!.spec as unknown as Json).vconcat as Json[]).length, 2);
+  // every input and view on one axis: one dataset, one line per series
+  const three = (spectrumChart(threeInputs)!.spec as unknown as Json).datasets as Record<string, Json[]>;
+  assert.is(three.spectrum.length, 12);
+  assert.ok(cumulativeVarianceChart(threeInputs));
 });
 
 test('IsoBN factors: a_i against s_i and gamma_i for each IsoBN view, all dimensions', () => {
@@ -249,7 +307,68 @@ test('PCA scatter: a panel per view with its variance share on the axes, every s
     assert.is(values.x.length, 1100);
   }
   const titles = nodes(spec).map((n) => n.title).filter((t): t is string => typeof t === 'string' && t.startsWith('PC1'));
-  assert.match(titles[0], /^PC1 \(\d+\.\d% of variance\)$/);
+  assert.match(titles[0], /^PC1 \(\d+\.\d%\)$/);
+});
+
+
+test('metrics at a glance: a panel per headline metric, a dot per view and input, the isotropic value per input, n/a with its reason', async () => {
+  const spec = metricsGlanceChart(threeInputs)!.spec as unknown as Json;
+  const panels = ((spec.vconcat as Json[]).flatMap((r) => r.hconcat as Json[]));
+  assert.equal(panels.map((p) => (p.title as Json).text), HEADLINE_METRICS.map((m) => `${m.short}${m.log ? ' (log)' : ''}`));
+  const isoscore = (panels[0].layer as Json[]);
+  assert.equal(((isoscore[0].data as Json).values as Json[]).map((r) => r.value), [1, 1, 1]);
+  assert.is(((isoscore[1].data as Json).values as Json[]).length, 12);
+  // I(W) and the condition number on log axes
+  for (const m of HEADLINE_METRICS) {
+    const k = HEADLINE_METRICS.indexOf(m);
+    const x = ((panels[k].layer as Json[])[0].encoding as Json).x as Json;
+    assert.is((x.scale as Json).type === 'log', m.log, m.key);
+  }
+  // a one-pass analysis: I(W) is n/a for every view, with the reason
+  const onePass = await fixtureAnalysis({ rows: 60, dims: 8, transforms: 'isobn', secondPass: false, sample: 0 });
+  const iw = ((metricsGlanceChart(onePass)!.spec as unknown as Json).vconcat as Json[])[0].hconcat as Json[];
+  const missing = (iw[1].layer as Json[])[2];
+  assert.equal(((missing.data as Json).values as Json[]).map((r) => r.view), ['before', 'IsoBN']);
+  assert.match(String(((missing.data as Json).values as Json[])[0].why), /second pass/);
+});
+
+test('rogue dimensions: the 10 largest shares of the input as read, in % of the average cosine, one panel per input', () => {
+  const chart = rogueDimsChart(threeInputs)!;
+  const panels = ((chart.spec as unknown as Json).hconcat as Json[]);
+  assert.is(panels.length, 3);
+  reportViews(threeInputs).filter((v) => v.kind === 'none').forEach((v, p) => {
+    const bars = (((panels[p].layer as Json[])[0].data as Json).values as Json[]);
+    const shares = v.diag!.rogueShares!;
+    const want = [...shares].sort((x, y) => y - x).slice(0, 10);
+    assert.equal(bars.map((b) => b.share), want.map((x) => sig(x)));
+    assert.ok(Math.abs((bars[0].pct as number) - (100 * want[0]) / v.result.avgCosine!) < 1e-2 * Math.abs(bars[0].pct as number));
+  });
+  // the planted rogue dims of BERT lead its panel
+  assert.equal(threeInputs.results[0].rogueDims!.slice(0, 2).map((r) => `dim ${r.dim}`), ((((panels[0].layer as Json[])[0].data as Json).values as Json[]).slice(0, 2).map((b) => b.dim)));
+  assert.is(rogueDimsChart({ ...threeInputs, diagnostics: threeInputs.diagnostics!.map((d) => ({ ...d, rogueShares: undefined })) }), null);
+});
+
+test('layers: every headline metric against layer depth, a line per input and view; null without layers', async () => {
+  assert.is(layerMetricsChart(one), null);
+  const layered = await layeredAnalysis({ rows: 60, dims: 8, layers: 4, labels: ['BERT', 'RoBERTa'], transforms: 'isobn', sample: 20 });
+  const chart = layerMetricsChart(layered)!;
+  const panels = ((chart.spec as unknown as Json).vconcat as Json[]).flatMap((r) => r.hconcat as Json[]);
+  assert.is(panels.length, HEADLINE_METRICS.length);
+  const points = (((panels[0].layer as Json[])[1].data as Json).values as Json[]);
+  assert.is(points.length, 2 * 4 * 2);
+  assert.equal([...new Set(points.map((p) => p.layer))], [0, 1, 2, 3]);
+  const isoScore = points.find((p) => p.input === 'RoBERTa' && p.view === 'IsoBN' && p.layer === 2)!.value;
+  const r = layered.results.find((x) => x.input === 1 && x.layer === 2 && x.transform === 'isobn')!;
+  assert.is(isoScore, sig(r.isoScore));
+  // series and groups keep layers apart; small multiples draw at most 6 groups
+  const views = reportViews(layered);
+  assert.is(new Set(views.map((v) => v.series)).size, views.length);
+  assert.match(views.find((v) => v.input === 1 && v.layer === 3)!.series, /^RoBERTa, layer 3 · /);
+  const many = await layeredAnalysis({ rows: 40, dims: 6, layers: 13, transforms: 'isobn', sample: 0 });
+  const { views: drawn, note } = facetViews(reportViews(many));
+  assert.equal([...new Set(drawn.map((v) => v.layer))], [0, 2, 5, 7, 10, 12]);
+  assert.match(note, /layers 0, 2, 5, 7, 10, 12 only/);
+  assert.match(stdHistogramChart(many)!.caption, /layers 0, 2, 5, 7, 10, 12 only/);
 });
 
 test.run();

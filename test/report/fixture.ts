@@ -10,13 +10,7 @@ import { createHash } from 'node:crypto';
 import { analyze } from '../../src/analyze/analyze.ts';
 import type { Analysis } from '../../src/analyze/schema.ts';
 import type { Chart } from '../../src/report/charts/common.ts';
-import { corrHeatmapChart } from '../../src/report/charts/corr-heatmap.ts';
-import { corrHistogramChart } from '../../src/report/charts/corr-histogram.ts';
-import { isobnFactorsChart } from '../../src/report/charts/isobn-factors.ts';
-import { pcaScatterChart } from '../../src/report/charts/pca-scatter.ts';
-import { spectrumChart } from '../../src/report/charts/spectrum.ts';
-import { stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
-import { stdSortedChart } from '../../src/report/charts/std-sorted.ts';
+import { CHARTS } from '../../src/report/charts/index.ts';
 import { matrixSource } from '../../src/io/index.ts';
 import { gaussian } from '../helpers/random.ts';
 
@@ -32,23 +26,26 @@ export interface FixtureOptions {
   seed?: number;
   /** run the second pass for I(W) and the transformed average cosines; default true */
   secondPass?: boolean;
+  /** rogue dimensions per input (large same-signed values, as BERT's), one number per input; default none */
+  rogue?: number[];
 }
 
 export const ALL_TRANSFORMS = 'isobn,isobn-running,standardize,whiten,abtt';
 
-/** Every chart builder by its id, in the order of the page. */
-export const CHART_BUILDERS: [string, (a: Analysis) => Chart | null][] = [
-  ['std-histogram', stdHistogramChart],
-  ['std-sorted', stdSortedChart],
-  ['corr-heatmap', corrHeatmapChart],
-  ['corr-histogram', corrHistogramChart],
-  ['spectrum', spectrumChart],
-  ['isobn-factors', isobnFactorsChart],
-  ['pca-scatter', pcaScatterChart],
-];
+/** Every chart builder by its id, in the order of the page, but the one that needs several layers. */
+export const CHART_BUILDERS: [string, (a: Analysis) => Chart | null][] = CHARTS
+  .filter((c) => c.id !== 'layer-metrics')
+  .map((c) => [c.id, c.build]);
 
-/** Seeded embeddings, `rows x dims` row-major. */
-export function syntheticEmbeddings(rows: number, dims: number, seed: number): Float64Array {
+/** The ids of the charts of a page without layers, in order. */
+export const PAGE_CHARTS = CHART_BUILDERS.map(([id]) => id);
+
+/**
+ * Seeded embeddings, `rows x dims` row-major. `rogue` dimensions get a large offset of one sign
+ * (3 to 5 times the typical spread of a row) and a spread to match, like the few dimensions that
+ * dominate BERT's cosine similarities.
+ */
+export function syntheticEmbeddings(rows: number, dims: number, seed: number, rogue = 0): Float64Array {
   const g = gaussian(seed);
   const factors = Math.max(2, Math.min(16, Math.floor(dims / 8)));
   const load = Float64Array.from({ length: factors * dims }, () => g() * 0.6);
@@ -57,6 +54,11 @@ export function syntheticEmbeddings(rows: number, dims: number, seed: number): F
   // outlier dimensions, a spread several times the rest (BERT's dims 308 and 381, say)
   const outliers = Math.max(2, Math.floor(dims / 64));
   for (let k = 0; k < outliers; k++) spread[Math.floor((k * 7919 + 3) % dims)] *= 6 + 2 * k;
+  for (let k = 0; k < rogue; k++) {
+    const i = Math.floor((k * 104729 + 11 + seed) % dims);
+    mean[i] = (k % 2 ? -1 : 1) * (12 - 2 * k) * Math.sqrt(factors) * 0.5;
+    spread[i] *= 4;
+  }
   const out = new Float64Array(rows * dims);
   const z = new Float64Array(factors);
   for (let r = 0; r < rows; r++) {
@@ -77,7 +79,7 @@ export async function fixtureAnalysis(opts: FixtureOptions = {}): Promise<Analys
   const dims = opts.dims ?? 24;
   const labels = opts.labels ?? [undefined];
   const seed = opts.seed ?? 7;
-  const data = labels.map((_, input) => syntheticEmbeddings(rows, dims, seed + 101 * input));
+  const data = labels.map((_, input) => syntheticEmbeddings(rows, dims, seed + 101 * input, opts.rogue?.[input] ?? 0));
   const a = await analyze(data.map((x) => matrixSource(x, rows, dims)), {
     transforms: opts.transforms ?? ALL_TRANSFORMS,
     onePass: !(opts.secondPass ?? true),
@@ -97,4 +99,32 @@ export async function fixtureAnalysis(opts: FixtureOptions = {}): Promise<Analys
   });
   a.tool = { name: 'isotropy-toolkit', version: '0.1.0', date: '2025-01-02T03:04:05.000Z' };
   return a;
+}
+
+/**
+ * An analysis of several layers of each input, as `--layers` makes it (one result per input, layer
+ * and transform, each carrying `layer`; `inputs[i].layers`): each layer is analysed as its own
+ * in-memory input, deeper layers with more rogue dimensions, then the inputs are folded together.
+ */
+export async function layeredAnalysis(opts: FixtureOptions & { layers?: number } = {}): Promise<Analysis> {
+  const layers = opts.layers ?? 4;
+  const labels = opts.labels ?? ['BERT'];
+  const flat = labels.flatMap((label) => Array.from({ length: layers }, () => label));
+  const rogue = labels.flatMap((_, i) => Array.from({ length: layers }, (__, l) => Math.min(5, l + (opts.rogue?.[i] ?? 0))));
+  const a = await fixtureAnalysis({ ...opts, labels: flat, rogue });
+  const inputs = labels.map((label, i) => ({
+    ...a.inputs[i * layers],
+    path: `/data/embeddings/layers-${i}.npy`,
+    shape: [a.inputs[i * layers].rows, layers, a.inputs[i * layers].dims],
+    layers: Array.from({ length: layers }, (_, l) => l),
+    ...(label === undefined ? {} : { label }),
+  }));
+  const fold = <T extends { input: number; layer?: number }>(x: T): T => ({ ...x, input: Math.floor(x.input / layers), layer: x.input % layers });
+  return {
+    ...a,
+    inputs,
+    results: a.results.map(fold),
+    diagnostics: a.diagnostics?.map(fold),
+    samples: a.samples?.filter((s) => s.input % layers === 0).map((s) => ({ ...s, input: s.input / layers })),
+  };
 }

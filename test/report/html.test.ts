@@ -3,12 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Analysis } from '../../src/analyze/schema.ts';
 import { escapeHtml, inlineScript, jsonForScript } from '../../src/report/escape.ts';
-import { formatChange, formatNumber } from '../../src/report/format.ts';
+import { formatChange, formatFactor, formatNumber } from '../../src/report/format.ts';
 import { IMAGE_PLACEHOLDER, browserBundles, shareImages } from '../../src/report/interactive.ts';
 import { ReportError, renderReport } from '../../src/report/index.ts';
 import { offlineLoader, tidySvg } from '../../src/report/render.ts';
 import { METRICS, changeClass } from '../../src/report/summary-table.ts';
-import { fixtureAnalysis } from './fixture.ts';
+import { PAGE_CHARTS, fixtureAnalysis, layeredAnalysis } from './fixture.ts';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const HOSTILE_PATH = '/tmp/</script><script>alert(2)</script>\u2028.npy';
@@ -135,11 +135,14 @@ test('header: provenance of every input, the tool, a table of contents that matc
   const sections = [...staticHtml.matchAll(/<section id="([^"]+)">/g)].map((m) => m[1]);
   assert.equal(toc, sections);
   assert.equal(sections, ['summary', 'spread', 'correlations', 'spectrum', 'isobn', 'pca']);
+  // figures are named, not numbered: "Figure 1" is the paper's, never ours
+  assert.not.match(staticHtml, /<figcaption>Figure \d/);
+  assert.match(staticHtml, /<figcaption>Spread of the per-dimension standard deviations \(the paper&#39;s Figure 1\)<\/figcaption>/);
   assert.match(staticHtml, /Rescaling leaves correlations unchanged/);
   assert.match(staticHtml, /@page \{ size: A4/);
   const figures = [...staticHtml.matchAll(/<figure class="chart" id="fig-([^"]+)">/g)].map((m) => m[1]);
-  assert.equal(figures, ['std-histogram', 'std-sorted', 'corr-heatmap', 'corr-histogram', 'spectrum', 'isobn-factors', 'pca-scatter']);
-  assert.is(staticHtml.match(/<svg /g)!.length, 7);
+  assert.equal(figures, PAGE_CHARTS);
+  assert.is(staticHtml.match(/<svg /g)!.length, PAGE_CHARTS.length);
   // ids are unique on the page, however many charts have clip paths and gradients
   const ids = [...staticHtml.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
   assert.is(new Set(ids).size, ids.length);
@@ -158,8 +161,44 @@ test('summary table: a row per metric with its reading, values and changes of ev
   assert.is(changeClass('higher', null, 2), '');
 });
 
+test('summary table: one table, a column per view grouped under each input, changes from that input\'s before', async () => {
+  const html = await renderReport(hostile);
+  const table = /<table class="summary grouped">[\s\S]*?<\/table>/.exec(html)![0];
+  assert.is(table.match(/<th scope="colgroup" colspan="3"/g)!.length, 2);
+  assert.is((table.match(/<th scope="col" class="view/g) ?? []).length, 6);
+  assert.ok(table.includes('RoBERTa &quot;quoted&quot;'));
+  // I(W) changes are ratios
+  const iw = /<th scope="row">I\(W\), partition isotropy<\/th>[\s\S]*?<\/tr>/.exec(table)![0];
+  assert.match(iw, /<span class="change [a-z]*">[×/]/);
+  assert.not.match(iw, /%</);
+  // one table for several inputs
+  assert.is(html.match(/<table class="summary/g)!.length, 1);
+});
+
+test('n/a: a value that could not be computed reads n/a with its reason on hover and under the table, never NaN', async () => {
+  const a = await fixtureAnalysis({ rows: 40, dims: 6, transforms: 'isobn', secondPass: false, sample: 10 });
+  a.results[1].isoScore = NaN;
+  a.results[1].nullReasons = { isoScore: 'all eigenvalues are zero' };
+  const html = await renderReport(a);
+  assert.match(html, /<td class="num na" title="not computed: I\(W\) needs a second pass over the rows[^"]*">n\/a<sup>\d<\/sup><\/td>/);
+  assert.match(html, /<td class="num na" title="all eigenvalues are zero">n\/a/);
+  assert.match(html, /<li value="\d">n\/a: all eigenvalues are zero<\/li>/);
+  assert.not.match(html, /NaN(?!\/Inf)/);
+});
+
+test('an analysis of several layers: the section across layers, the table and the glance chart by input and layer', async () => {
+  const a = await layeredAnalysis({ rows: 50, dims: 8, layers: 3, labels: ['BERT', 'RoBERTa'], transforms: 'isobn', sample: 20 });
+  const html = await renderReport(a);
+  const sections = [...html.matchAll(/<section id="([^"]+)">/g)].map((m) => m[1]);
+  assert.equal(sections, ['summary', 'spread', 'correlations', 'spectrum', 'layers', 'isobn', 'pca']);
+  assert.match(html, /id="fig-layer-metrics"/);
+  assert.match(html, /colspan="2" class="group group-start">RoBERTa, layer 2</);
+  assert.match(html, /layers 0, 1, 2/);
+});
+
 test('numbers and changes read well', () => {
-  assert.is(formatNumber(null), '—');
+  assert.is(formatNumber(null), 'n/a');
+  assert.is(formatNumber(NaN), 'n/a');
   assert.is(formatNumber(1234), '1,234');
   assert.is(formatNumber(0.0123456), '0.0123');
   assert.is(formatNumber(123.6), '124');
@@ -169,7 +208,14 @@ test('numbers and changes read well', () => {
   assert.is(formatChange(0.1, 0.136), '+36%');
   assert.is(formatChange(2, 1.9), '−5.0%');
   assert.is(formatChange(1, 1.0003), '+0.03%');
-  assert.is(formatChange(1e-17, 1e-4), '×1.00e13');
+  assert.is(formatChange(1e-17, 1e-4), '×1e13');
+  // values that span orders of magnitude: a ratio, never -100%
+  assert.is(formatChange(1e-3, 0.275, { ratio: true }), '×275');
+  assert.is(formatChange(1e5, 0.01, { ratio: true }), '/1e7');
+  assert.is(formatChange(2, 3, { ratio: true }), '×1.5');
+  assert.is(formatChange(0.156, 5e-5), '/3,120');
+  assert.is(formatChange(0.156, -5e-4), '−100%');
+  assert.is(formatFactor(3.2e11), '3.2e11');
   assert.is(formatChange(0, 0.5), '+0.5');
   assert.is(formatChange(0.3, 0.3 + 1e-17), 'no change');
   assert.is(formatChange(null, 1), '');
@@ -179,7 +225,7 @@ test('an analysis without diagnostics: the spectrum and table, a note instead of
   const bare: Analysis = { ...plain, diagnostics: undefined, samples: undefined };
   const html = await renderReport(bare);
   const figures = [...html.matchAll(/<figure class="chart" id="fig-([^"]+)">/g)].map((m) => m[1]);
-  assert.equal(figures, ['spectrum']);
+  assert.equal(figures, ['metrics-glance', 'spectrum', 'cumulative-variance']);
   assert.match(html, /carries no per-dimension diagnostics/);
   assert.equal(externalRefs(html), []);
 });

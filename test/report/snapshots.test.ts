@@ -14,7 +14,10 @@ import { corrHeatmapChart } from '../../src/report/charts/corr-heatmap.ts';
 import { spectrumChart } from '../../src/report/charts/spectrum.ts';
 import { stdHistogramChart } from '../../src/report/charts/std-histogram.ts';
 import { renderSvg } from '../../src/report/render.ts';
-import { CHART_BUILDERS, fixtureAnalysis } from './fixture.ts';
+import { layerMetricsChart } from '../../src/report/charts/layer-metrics.ts';
+import { metricsGlanceChart } from '../../src/report/charts/metrics-glance.ts';
+import { rogueDimsChart } from '../../src/report/charts/rogue-dims.ts';
+import { CHART_BUILDERS, fixtureAnalysis, layeredAnalysis } from './fixture.ts';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '__snapshots__');
 const UPDATE = process.env.UPDATE_SNAPSHOTS === '1';
@@ -46,6 +49,8 @@ async function check(name: string, chart: Chart | null): Promise<void> {
 
 const one: Analysis = await fixtureAnalysis({ rows: 60, dims: 12, sample: 40 });
 const two: Analysis = await fixtureAnalysis({ rows: 60, dims: 12, sample: 40, labels: ['BERT', 'RoBERTa'], transforms: 'isobn,abtt' });
+const three: Analysis = await fixtureAnalysis({ rows: 60, dims: 12, sample: 30, labels: ['BERT', 'RoBERTa', 'GPT-2'], transforms: 'isobn,whiten,abtt', rogue: [2, 3, 0] });
+const layered: Analysis = await layeredAnalysis({ rows: 50, dims: 8, sample: 0, layers: 4, labels: ['BERT', 'RoBERTa'], transforms: 'isobn,whiten', secondPass: false });
 
 const CHARTS = CHART_BUILDERS;
 
@@ -54,6 +59,10 @@ for (const [name, build] of CHARTS) {
 }
 test('std-histogram of two inputs: SVG as in the snapshot', () => check('std-histogram-two-inputs', stdHistogramChart(two)));
 test('spectrum of two inputs: SVG as in the snapshot', () => check('spectrum-two-inputs', spectrumChart(two)));
+test('metrics at a glance of three inputs: SVG as in the snapshot', () => check('metrics-glance-three-inputs', metricsGlanceChart(three)));
+test('rogue dimensions of three inputs: SVG as in the snapshot', () => check('rogue-dims-three-inputs', rogueDimsChart(three)));
+test('std histogram of three inputs with whitening: SVG as in the snapshot', () => check('std-histogram-three-inputs', stdHistogramChart(three)));
+test('metrics across layers: SVG as in the snapshot', () => check('layer-metrics', layerMetricsChart(layered)));
 
 test('the same chart renders to the same bytes twice (ids do not depend on what was rendered before)', async () => {
   const chart = corrHeatmapChart(one)!;

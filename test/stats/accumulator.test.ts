@@ -70,7 +70,7 @@ test('JSON round trip is exact and versioned', () => {
 });
 
 test('fromJSON refuses foreign and damaged objects with a StatsError', () => {
-  assert.throws(() => StatsAccumulator.fromJSON({ schema: 'other' }), (e: Error) => e instanceof StatsError && /isotropy stats --save/.test(e.message));
+  assert.throws(() => StatsAccumulator.fromJSON({ schema: 'other' }), (e: Error) => e instanceof StatsError && /isotropy stats --out/.test(e.message));
   const j = new StatsAccumulator(3).toJSON();
   assert.throws(() => StatsAccumulator.fromJSON({ ...j, mean: 'AAAA' }), (e: Error) => e instanceof StatsError && /mean/.test(e.message));
   assert.throws(() => StatsAccumulator.fromJSON({ ...j, dims: -1 }), (e: Error) => e instanceof StatsError);

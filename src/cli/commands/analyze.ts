@@ -4,14 +4,14 @@ import { UsageError } from '../errors.js';
 import { formatAnalysis } from '../format.js';
 import { readOptions, transformParamOptions, transformParams, warner } from '../options.js';
 import { Progress } from '../progress.js';
-import { defaultReportPath, saveReport } from '../report-file.js';
+import { checkFiguresDir, checkReportPath, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
 
 export const command = 'analyze <files..>';
-export const describe = 'Isotropy metrics of .npy embeddings, before and after IsoBN (and other transforms)';
+export const describe = 'Isotropy metrics of embeddings, before and after IsoBN (and other transforms)';
 
 export function builder(y: Argv) {
   return transformParamOptions(readOptions(y
-    .positional('files', { type: 'string', array: true, demandOption: true, describe: '.npy files of shape (n, d) or (n, layers, d)' })
+    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'embedding files: .npy (n, d) or (n, layers, d), .npz, safetensors, Parquet, Arrow, HDF5, GloVe/word2vec, CSV/TSV, JSONL' })
     .option('json', { type: 'boolean', default: false, describe: 'print the isotropy.analysis/v1 JSON on stdout instead of the table' })
     .option('transform', { alias: 't', type: 'string', default: 'isobn', describe: 'comma-separated: none, isobn, isobn-running, standardize, whiten, abtt' })
     .option('one-pass', { type: 'boolean', default: false, describe: 'read each file once: skips I(W) and the cosines of transformed rows' })
@@ -19,6 +19,7 @@ export function builder(y: Argv) {
     .option('out', { alias: 'o', type: 'string', describe: 'the HTML report to write (default: reports/<name>.html)', group: 'Report:' })
     .option('label', { type: 'string', array: true, describe: 'name of each input in the report, one per file, in order (default: file names)', group: 'Report:' })
     .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)', group: 'Report:' })
+    .option('figures', { type: 'string', describe: 'also write each chart as a standalone SVG (and PNG, with @resvg/resvg-js) with its caption into this folder', group: 'Report:' })
     .option('sample-rows', { type: 'number', default: DEFAULT_SAMPLE_ROWS, describe: 'rows in the seeded PCA scatter, 0 to 5000', group: 'Report:' })
     .option('backend', { type: 'string', default: 'auto', describe: 'kernels: auto (native > wasm > js), native (OpenBLAS addon), wasm, tfjs-node, js' })
     .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores, at most 8); native and tfjs-node thread themselves' })))
@@ -30,12 +31,17 @@ export function builder(y: Argv) {
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
   const progress = new Progress(!argv.quiet);
   const files = argv.files as string[];
-  if (!argv.report && (argv.out || argv.interactive)) throw new UsageError('--out and --interactive are about the report: leave out --no-report');
+  if (!argv.report && (argv.out || argv.interactive || argv.figures)) throw new UsageError('--out, --interactive and --figures are about the report: leave out --no-report');
+  if (argv.figures) await checkFiguresDir(argv.figures);
+  if (argv.report) await checkReportPath(argv.out ?? defaultReportPath(files), files);
   try {
     const result = await analyze(files, {
       ...transformParams(argv),
       transforms: argv.transform,
       layer: argv.layer,
+      key: argv.key,
+      column: argv.column,
+      field: argv.field,
       dropNonfinite: argv.dropNonfinite,
       onePass: argv.onePass,
       diagnostics: argv.report,
@@ -48,13 +54,26 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
     });
     progress.done();
     let reportPath: string | null = null;
+    // drawing has its own progress, in charts, silent when it takes less than a second
+    const drawing = new Progress(!argv.quiet, process.stderr, 1000, 'charts');
+    const charts = (what: string) => (done: number, total: number) => drawing.update(what, done, total);
     if (argv.report) {
       reportPath = argv.out ?? defaultReportPath(files);
-      await saveReport(result, reportPath, { interactive: argv.interactive, protect: files });
+      await saveReport(result, reportPath, { interactive: argv.interactive, protect: files, onProgress: charts('report') });
+      drawing.done();
+    }
+    let figures = '';
+    if (argv.figures) {
+      const { files: written, pngUnavailable } = await saveFigures(result, argv.figures, { protect: files, onProgress: charts('figures') });
+      drawing.done();
+      // said once: the figures are still written, as SVG
+      if (pngUnavailable && !argv.quiet) process.stderr.write(`warning: figures are SVG only. ${pngUnavailable}\n`);
+      figures = `figures: ${argv.figures} (${written.length} files)\n`;
     }
     process.stdout.write(argv.json ? `${JSON.stringify(result, null, 2)}\n` : formatAnalysis(result));
     // With --json, stdout is the JSON alone.
-    if (reportPath && !(argv.json && argv.quiet)) (argv.json ? process.stderr : process.stdout).write(`report: ${reportPath}\n`);
+    const paths = `${reportPath ? `report: ${reportPath}\n` : ''}${figures}`;
+    if (paths && !(argv.json && argv.quiet)) (argv.json ? process.stderr : process.stdout).write(paths);
   } finally {
     progress.done();
   }

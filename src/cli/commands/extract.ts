@@ -23,6 +23,8 @@ export function builder(y: Argv) {
     .option('threads', { type: 'number', describe: 'encoder threads (default: the cores for wasm/cpu, 1 for tfjs-node)' })
     .option('revision', { type: 'string', default: 'main', describe: 'hub revision (branch, tag or commit) for a model id' })
     .option('offline', { type: 'boolean', default: false, describe: 'never use the network: the model must be a folder or in the cache' })
+    .option('download-deadline', { type: 'number', describe: 'seconds the model download may take in all, 0 for no limit (default: ISOTROPY_DOWNLOAD_DEADLINE, else 3600); a partial file resumes next time' })
+    .option('drop-nonfinite', { type: 'boolean', default: false, describe: 'leave out sentences whose vectors hold NaN/Inf (counted on stderr and in the sidecar) instead of failing' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress or warnings on stderr' })
     .example('$0 extract --model ./bert-base-cased --input sentences.txt --out emb.npy', '[CLS] vectors of the last layer')
     .example('$0 extract --model roberta-base --input data.jsonl --field sentence --pooling cls,pooler,mean --layers all --out emb.npy', 'every pooling and layer');
@@ -38,7 +40,17 @@ function parseLayers(s: string): number[] | 'all' {
   return nums;
 }
 
+function deadlineMs(seconds: number | undefined): number | undefined {
+  if (seconds === undefined) return undefined;
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--download-deadline takes a number of seconds (0 for no limit), got ${seconds}`);
+  return seconds * 1000;
+}
+
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
+  // yargs makes an array of a flag given twice; say so instead of failing on the array.
+  for (const flag of ['model', 'input', 'out', 'field', 'column', 'pair-field', 'pooling', 'layers', 'revision'] as const) {
+    if (Array.isArray(argv[flag])) throw new UsageError(`--${flag} is given more than once; give it once`);
+  }
   // extract() checks the names (one message for the CLI and the API).
   const poolings = argv.pooling.split(',').map((p) => p.trim()).filter(Boolean) as Pooling[];
   const progress = new Progress(!argv.quiet, process.stderr, 1000, 'sentences');
@@ -57,7 +69,8 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       batchSize: argv.batchSize,
       backend: argv.backend,
       threads: argv.threads,
-      hub: { revision: argv.revision, offline: argv.offline || undefined, onProgress: (file, done, total) => progress.update(`download ${file}`, done, total ?? done) },
+      dropNonfinite: argv.dropNonfinite,
+      hub: { revision: argv.revision, offline: argv.offline || undefined, deadlineMs: deadlineMs(argv.downloadDeadline), onProgress: (file, done, total) => progress.update(`download ${file}`, done, total ?? done) },
       onWarning: warn,
       onBackend: (b, threads) => { if (!argv.quiet) process.stderr.write(`backend: ${b}, ${threads} thread(s)\n`); },
       onProgress: (done, total) => progress.update('extract', done, total),

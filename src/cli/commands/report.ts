@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import { checkAnalysis, inputLabels } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { readJsonFile } from '../read-json.js';
-import { defaultReportPath, saveReport } from '../report-file.js';
+import { Progress } from '../progress.js';
+import { checkFiguresDir, checkReportPath, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
 
 export const command = 'report <analysis>';
 export const describe = 'HTML report of a saved analysis (isotropy analyze --json > a.json), without the data';
@@ -13,12 +14,15 @@ export function builder(y: Argv) {
     .option('out', { alias: 'o', type: 'string', describe: 'the HTML file to write (default: reports/<name>.html)' })
     .option('label', { type: 'string', array: true, describe: 'name of each input in the report, one per input, in order (default: as saved)' })
     .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)' })
+    .option('figures', { type: 'string', describe: 'also write each chart as a standalone SVG (and PNG, with @resvg/resvg-js) with its caption into this folder' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'do not print the report path' })
-    .example('$0 analyze emb.npy --json > a.json && $0 report a.json --out r.html', 'render later, elsewhere, without the .npy');
+    .example('$0 analyze emb.npy --json > a.json && $0 report a.json --out r.html', 'render later, elsewhere, without the .npy')
+    .example('$0 report a.json --figures figs/', 'also one SVG (and PNG) per chart, with its caption, for a paper');
 }
 
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
   const path = argv.analysis as string;
+  if (argv.figures) await checkFiguresDir(argv.figures);
   const json = await readJsonFile(path, 'the output of `isotropy analyze --json`');
   const analysis = checkAnalysis(json, path);
   if (!analysis.diagnostics) {
@@ -29,6 +33,19 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
     analysis.inputs.forEach((inp, i) => { inp.label = labels[i]; });
   }
   const out = argv.out ?? defaultReportPath([path]);
-  await saveReport(analysis, out, { interactive: argv.interactive, protect: [path] });
-  if (!argv.quiet) process.stdout.write(`report: ${out}\n`);
+  await checkReportPath(out, [path]);
+  const drawing = new Progress(!argv.quiet, process.stderr, 1000, 'charts');
+  try {
+    await saveReport(analysis, out, { interactive: argv.interactive, protect: [path], onProgress: (done, total) => drawing.update('report', done, total) });
+    drawing.done();
+    if (!argv.quiet) process.stdout.write(`report: ${out}\n`);
+    if (argv.figures) {
+      const { files, pngUnavailable } = await saveFigures(analysis, argv.figures, { protect: [path], onProgress: (done, total) => drawing.update('figures', done, total) });
+      drawing.done();
+      if (pngUnavailable && !argv.quiet) process.stderr.write(`warning: figures are SVG only. ${pngUnavailable}\n`);
+      if (!argv.quiet) process.stdout.write(`figures: ${argv.figures} (${files.length} files)\n`);
+    }
+  } finally {
+    drawing.done();
+  }
 }

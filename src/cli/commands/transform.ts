@@ -4,11 +4,11 @@ import { readOptions, transformParamOptions, transformParams, warner } from '../
 import { Progress } from '../progress.js';
 
 export const command = 'transform <input> <output>';
-export const describe = 'Write the transformed vectors of a .npy file to a new .npy file';
+export const describe = 'Write the transformed vectors of an embeddings file to a new .npy file';
 
 export function builder(y: Argv) {
   return transformParamOptions(readOptions(y
-    .positional('input', { type: 'string', demandOption: true, describe: 'input .npy' })
+    .positional('input', { type: 'string', demandOption: true, describe: 'input embeddings (any format analyze reads)' })
     .positional('output', { type: 'string', demandOption: true, describe: 'output .npy (2-D, C order); never the input' })
     .option('method', { alias: 'm', type: 'string', default: 'isobn', describe: 'isobn, isobn-running, standardize, whiten or abtt' })
     .option('dtype', { choices: ['f32', 'f64'] as const, describe: 'output dtype (default: f64 for float64 input, else f32)' })))
@@ -22,6 +22,9 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       ...transformParams(argv),
       method: argv.method,
       layer: argv.layer,
+      key: argv.key,
+      column: argv.column,
+      field: argv.field,
       dropNonfinite: argv.dropNonfinite,
       dtype: argv.dtype === 'f64' ? 'f8' : argv.dtype === 'f32' ? 'f4' : undefined,
       onWarning: warner(argv.quiet),

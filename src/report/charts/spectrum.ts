@@ -1,6 +1,6 @@
 import type { Analysis } from '../../analyze/schema.js';
-import { inputLabels, reportViews, sig, viewsOf } from '../model.js';
-import { FULL_WIDTH, colorByView, perInput, topLevel, zoomParam, type Chart, type Json } from './common.js';
+import { reportViews, sig, type ReportView } from '../model.js';
+import { FULL_WIDTH, logThin, seriesEncoding, topLevel, zoomParam, type Chart, type Json } from './common.js';
 
 /** Ratios below this are rounding noise of removed directions (ABTT), not drawn on the log axis. */
 export const RATIO_FLOOR = 1e-12;
@@ -24,87 +24,68 @@ export function isotropicCumulative(d: number, points = 48): { k: number; cum: n
   return ks.map((k) => ({ k, cum: sig(k / d) }));
 }
 
+/** The spectrum's series: per view, the thinned components k (1-based) with their ratio and cumulative share. */
+export function spectrumSeries(views: readonly ReportView[]): Json[] {
+  return views.map((v) => {
+    const { ratio, cumulative } = explainedVariance(v.result.spectrum.eigenvalues);
+    const keep = logThin(ratio.length);
+    return { series: v.series, k: keep.map((i) => i + 1), ratio: keep.map((i) => sig(ratio[i])), cum: keep.map((i) => sig(cumulative[i])) };
+  });
+}
+
+/** The x axis of the spectrum charts: component k on a log scale up to the largest d. */
+export function componentAxis(d: number): Json {
+  // log k: the few leading components, where the views differ most, get room at any d
+  return { field: 'k', type: 'quantitative', title: 'principal component k (1 = largest, log scale)', scale: { type: 'log', nice: false, domain: [1, d] }, axis: { format: '~g', tickCount: 5 } };
+}
+
+/** Dashed grey reference line(s), one per distinct d. */
+export function referenceLayer(values: Json[], y: string): Json {
+  return {
+    data: { values },
+    mark: { type: 'line', strokeDash: [4, 3], color: '#999', strokeWidth: 1 },
+    encoding: { x: { field: 'k', type: 'quantitative' }, y: { field: y, type: 'quantitative' }, detail: { field: 'd' } },
+  };
+}
+
 /**
- * The eigen-spectrum of the covariance: explained-variance ratio per principal component on a log
- * scale, and the cumulative ratio, before and after each transform, side by side with one legend;
- * dashed: the isotropic reference (every component 1/d). Needs only the results, not diagnostics.
+ * The eigen-spectrum of the covariance, every (input, layer, view) on one log-log chart: the share
+ * of the total variance along each principal component; dashed: the isotropic reference (every
+ * component 1/d). Needs only the results, not diagnostics.
  */
 export function spectrumChart(a: Analysis): Chart | null {
-  const all = reportViews(a);
-  if (!all.length) return null;
-  const labels = inputLabels(a);
-  const inputs = [...new Set(all.map((v) => v.input))];
-  const width = Math.round((FULL_WIDTH - 50) / 2);
-  const datasets: Record<string, Json[]> = {};
-  const blocks = inputs.map((input, b): Json => {
-    const views = viewsOf(all, input);
-    const d = a.inputs[input]?.dims ?? views[0].result.spectrum.eigenvalues.length;
-    const series = views.map((v) => {
-      const { ratio, cumulative } = explainedVariance(v.result.spectrum.eigenvalues);
-      return { view: v.name, k: ratio.map((_, i) => i + 1), ratio: ratio.map((r) => sig(r)), cum: cumulative.map((c) => sig(c)) };
-    });
-    const name = `spectrum_${b}`;
-    datasets[name] = series;
-    // log k: the few leading components, where the views differ most, get room at any d
-    const x = { field: 'k', type: 'quantitative', title: 'principal component k (1 = largest, log scale)', scale: { type: 'log', nice: false, domain: [1, d] }, axis: { format: '~g', tickCount: 5 } };
-    const color = colorByView(views);
-    const line = { type: 'line', strokeWidth: 1.5, clip: true };
-    const reference = (values: Json[], y: string): Json => ({
-      data: { values },
-      mark: { type: 'line', strokeDash: [4, 3], color: '#999', strokeWidth: 1 },
-      encoding: { x: { field: 'k', type: 'quantitative' }, y: { field: y, type: 'quantitative' } },
-    });
-    return {
-      hconcat: [
-        {
-          width,
-          height: 210,
-          layer: [
-            reference([{ k: 1, ratio: 1 / d }, { k: d, ratio: 1 / d }], 'ratio'),
-            {
-              data: { name },
-              transform: [{ flatten: ['k', 'ratio', 'cum'] }, { filter: `datum.ratio > ${RATIO_FLOOR}` }],
-              params: [zoomParam(`zoom_ratio_${b}`)],
-              mark: line,
-              encoding: {
-                x,
-                y: { field: 'ratio', type: 'quantitative', title: 'variance ratio (log scale)', scale: { type: 'log' }, axis: { format: '~g', tickCount: 6 } },
-                color,
-                tooltip: [{ field: 'view' }, { field: 'k', title: 'component' }, { field: 'ratio', title: 'variance ratio', format: '.3e' }],
-              },
-            },
-          ],
+  const views = reportViews(a);
+  if (!views.length) return null;
+  const ds = [...new Set(views.map((v) => v.result.spectrum.eigenvalues.length).filter((d) => d > 0))];
+  if (!ds.length) return null;
+  const dMax = Math.max(...ds);
+  const body: Json = {
+    width: FULL_WIDTH,
+    height: 240,
+    layer: [
+      referenceLayer(ds.flatMap((d) => [{ d, k: 1, ratio: sig(1 / d) }, { d, k: d, ratio: sig(1 / d) }]), 'ratio'),
+      {
+        data: { name: 'spectrum' },
+        transform: [{ flatten: ['k', 'ratio', 'cum'] }, { filter: `datum.ratio > ${RATIO_FLOOR}` }],
+        params: [zoomParam('zoom_ratio')],
+        mark: { type: 'line', strokeWidth: 1.5, clip: true },
+        encoding: {
+          x: componentAxis(dMax),
+          y: { field: 'ratio', type: 'quantitative', title: 'share of the variance (log scale)', scale: { type: 'log' }, axis: { format: '~g', tickCount: 6 } },
+          ...seriesEncoding(views),
+          tooltip: [{ field: 'series', title: 'view' }, { field: 'k', title: 'component' }, { field: 'ratio', title: 'variance ratio', format: '.3e' }],
         },
-        {
-          width,
-          height: 210,
-          layer: [
-            reference(isotropicCumulative(d), 'cum'),
-            {
-              data: { name },
-              transform: [{ flatten: ['k', 'ratio', 'cum'] }],
-              params: [zoomParam(`zoom_cum_${b}`)],
-              mark: line,
-              encoding: {
-                x,
-                y: { field: 'cum', type: 'quantitative', title: 'cumulative variance ratio', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
-                color,
-                tooltip: [{ field: 'view' }, { field: 'k', title: 'components' }, { field: 'cum', title: 'cumulative', format: '.1%' }],
-              },
-            },
-          ],
-        },
-      ],
-    };
-  });
+      },
+    ],
+  };
   return {
     id: 'spectrum',
-    title: 'Eigen-spectrum of the covariance',
+    title: 'Eigen-spectrum: the variance along each principal direction',
     caption:
-      'Left: the share of the total variance along each principal component; right: the share carried by the first k '
-      + 'components; both against k on a log scale. Dashed: an isotropic embedding, where every one of the d components carries '
-      + '1/d and the first k carry k/d. A steep drop on the left, and a cumulative curve far above the dashed one, mean a few '
-      + 'directions dominate.',
-    spec: topLevel(perInput(blocks, labels), datasets),
+      'The share of the total variance along each principal component of the covariance, against k; both axes on a log '
+      + 'scale, one line per input and view. Dashed: an isotropic embedding, where each of the d components carries 1/d. '
+      + 'A steep drop at the left means a few directions dominate (the "dominating directions" of Mu & Viswanath, 2018, '
+      + 'that ABTT removes). Components with a share below 1e-12 (directions a transform removed) are not drawn.',
+    spec: topLevel(body, { spectrum: spectrumSeries(views) }),
   };
 }

@@ -1,6 +1,6 @@
 import type { Analysis } from '../../analyze/schema.js';
-import { inputLabels, reportViews, sig, viewsOf } from '../model.js';
-import { FULL_WIDTH, colorByView, perInput, topLevel, zoomParam, type Chart, type Json } from './common.js';
+import { reportViews, sig } from '../model.js';
+import { FULL_WIDTH, linearThin, seriesEncoding, topLevel, zoomParam, type Chart, type Json } from './common.js';
 
 /**
  * Ranks of dimensions by std, largest first: `rank[i]` is the 1-based place of dimension i.
@@ -14,53 +14,42 @@ export function stdRanks(std: readonly number[]): number[] {
 }
 
 /**
- * Per-dimension standard deviation, dimensions sorted by their std before any transform (1 =
- * largest), one line per view, log y. Views that keep the input's coordinates (IsoBN,
- * standardize, ABTT) are drawn at the input's ranks, so a drop at the left shows which large
- * dimensions a transform shrinks; whitening works in principal axes and is sorted by its own
- * stds. Null without diagnostics.
+ * Per-dimension standard deviations, each view sorted by its own (1 = largest), every (input,
+ * layer, view) on one log-scaled chart. Constant dimensions (s_i = 0) cannot be placed on the log
+ * axis and are left out. Null without diagnostics.
  */
 export function stdSortedChart(a: Analysis): Chart | null {
-  const all = reportViews(a).filter((v) => v.diag);
-  if (!all.length) return null;
-  const labels = inputLabels(a);
-  const blocks: Json[] = [];
-  const inputs = [...new Set(all.map((v) => v.input))];
-  inputs.forEach((input, b) => {
-    const views = viewsOf(all, input);
-    const before = views.find((v) => v.kind === 'none');
-    const baseRank = before ? stdRanks(before.diag!.std) : null;
-    const series = views.map((v) => {
-      const std = v.diag!.std;
-      const own = !baseRank || v.kind === 'whiten' || std.length !== baseRank.length;
-      const rank = own ? stdRanks(std) : baseRank;
-      const keep = std.map((_, i) => i).filter((i) => std[i] > 0);
-      keep.sort((p, q) => rank[p] - rank[q]);
-      return { view: v.name, dim: keep, rank: keep.map((i) => rank[i]), std: keep.map((i) => sig(std[i])) };
-    });
-    blocks.push({
-      data: { values: series },
-      transform: [{ flatten: ['dim', 'rank', 'std'] }],
-      params: [zoomParam(`zoom_std_${b}`)],
-      width: FULL_WIDTH,
-      height: 220,
-      mark: { type: 'line', strokeWidth: 1.5, interpolate: 'linear' },
-      encoding: {
-        x: { field: 'rank', type: 'quantitative', title: 'dimension, ranked by its std s_i before any transform (1 = largest)', scale: { nice: false } },
-        y: { field: 'std', type: 'quantitative', title: 'std s_i (log scale)', scale: { type: 'log' } },
-        color: colorByView(views),
-        detail: { field: 'view' },
-        tooltip: [{ field: 'view' }, { field: 'dim', title: 'dimension' }, { field: 'rank' }, { field: 'std', title: 's_i', format: '.4g' }],
-      },
-    });
+  const views = reportViews(a).filter((v) => v.diag);
+  if (!views.length) return null;
+  const dMax = Math.max(...views.map((v) => v.diag!.std.length));
+  const series = views.map((v) => {
+    const std = v.diag!.std;
+    const order = std.map((_, i) => i).filter((i) => std[i] > 0).sort((p, q) => std[q] - std[p] || p - q);
+    const keep = linearThin(order.length);
+    return { series: v.series, dim: keep.map((k) => order[k]), rank: keep.map((k) => k + 1), std: keep.map((k) => sig(std[order[k]])) };
   });
+  const body: Json = {
+    data: { values: series },
+    transform: [{ flatten: ['dim', 'rank', 'std'] }],
+    params: [zoomParam('zoom_std')],
+    width: FULL_WIDTH,
+    height: 220,
+    mark: { type: 'line', strokeWidth: 1.5, interpolate: 'linear' },
+    encoding: {
+      x: { field: 'rank', type: 'quantitative', title: 'dimension, ranked by its own std s_i (1 = largest)', scale: { nice: false, domain: [1, dMax] } },
+      y: { field: 'std', type: 'quantitative', title: 'std s_i (log scale)', scale: { type: 'log' } },
+      ...seriesEncoding(views),
+      tooltip: [{ field: 'series', title: 'view' }, { field: 'dim', title: 'dimension' }, { field: 'rank' }, { field: 'std', title: 's_i', format: '.4g' }],
+    },
+  };
   return {
     id: 'std-sorted',
-    title: 'Per-dimension standard deviation, sorted',
+    title: 'Per-dimension standard deviations, sorted',
     caption:
-      'Dimensions ranked by their standard deviation before any transform (left: the largest). Each line is one view, on a '
-      + 'log scale. Isotropic is a flat line. IsoBN, standardize and ABTT keep the input\'s dimensions, so where their line '
-      + 'drops below the grey one those dimensions were shrunk; whitening rotates to principal axes and is sorted by its own stds.',
-    spec: topLevel(perInput(blocks, labels)),
+      'Each line is one input and view, its dimensions sorted by their standard deviation s_i (left: the largest), on a log '
+      + 'scale. Isotropic is a flat line. A spike at the left is a few dimensions with a much larger spread than the rest; '
+      + 'a drop at the right, dimensions that hardly vary. Whitening works in principal axes, the other views in the input\'s '
+      + 'dimensions. The IsoBN factors below show which dimensions IsoBN shrinks.',
+    spec: topLevel(body),
   };
 }

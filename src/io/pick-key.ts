@@ -1,0 +1,59 @@
+import { npyFail, quote } from './errors.js';
+import { formatShape } from './npy-header.js';
+import type { EmbeddingSource } from './types.js';
+
+/** One array of a container (.npz member, safetensors tensor, HDF5 dataset, Parquet/Arrow column). */
+export interface Candidate {
+  key: string;
+  shape: readonly number[];
+  dtype: string;
+}
+
+/** Arrays listed in full in an error; the rest are counted. */
+const MAX_LISTED = 12;
+
+/** `name (n, d) <f4, ...` for an error message, at most MAX_LISTED entries. */
+export function describeCandidates(list: readonly Candidate[]): string {
+  const shown = list.slice(0, MAX_LISTED).map((c) => `${quote(c.key, 60)} ${formatShape(c.shape)} ${c.dtype}`);
+  if (list.length > MAX_LISTED) shown.push(`and ${list.length - MAX_LISTED} more`);
+  return shown.join(', ');
+}
+
+/**
+ * The array `key` names (also matched without a trailing `.npy` or leading `/`), or by default the
+ * only 2-D/3-D array. Errors list every array with its shape and dtype.
+ *
+ * @param what - what the key names, for messages (`member`, `tensor`, `dataset`).
+ * @param option - the option that picks one, e.g. `key` (`--key`).
+ */
+export function pickKey<T extends Candidate>(path: string, list: readonly T[], key: string | undefined, what: string, option = 'key'): T {
+  if (key !== undefined) {
+    const norm = (s: string) => s.replace(/\.npy$/, '').replace(/^\/+/, '');
+    const hit = list.find((c) => c.key === key) ?? list.find((c) => norm(c.key) === norm(key));
+    if (hit) return hit;
+    throw npyFail(path, `has no ${what} ${quote(key, 60)}; it has ${describeCandidates(list)}: pick one with the ${option} option (--${option})`);
+  }
+  const usable = list.filter((c) => c.shape.length === 2 || c.shape.length === 3);
+  if (usable.length === 1) return usable[0];
+  if (usable.length === 0) {
+    throw npyFail(path, `has no 2-D (n, d) or 3-D (n, layers, d) ${what}; it has ${list.length ? describeCandidates(list) : 'nothing'}: save the embedding matrix as one`);
+  }
+  throw npyFail(path, `has ${usable.length} 2-D/3-D ${what}s: ${describeCandidates(usable)}; pick one with the ${option} option (--${option})`);
+}
+
+/** `source` shown under `path` and `format` (a member or slice read by an inner reader keeps the user's file name). */
+export function renamed(source: EmbeddingSource, path: string, format: string): EmbeddingSource {
+  return {
+    path,
+    format,
+    get rows() { return source.rows; },
+    get dims() { return source.dims; },
+    get dtype() { return source.dtype; },
+    get fortranOrder() { return source.fortranOrder; },
+    get shape() { return source.shape; },
+    get layer() { return source.layer; },
+    get notes() { return source.notes; },
+    blocks: (opts) => source.blocks(opts),
+    close: () => source.close(),
+  };
+}
