@@ -14,7 +14,7 @@ import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from '.
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
 import { secondPass, type PassView, type SecondPassResult } from './second-pass.js';
 import { toolInfo } from './tool.js';
-import { PHASES_ENABLED, formatPhases, phaseEnd, phaseStart, takePhases, timed } from './phases.js';
+import { PHASES_ENABLED, formatPhases, phaseEnd, phaseStart, takePhases, takeThreadPhases, timed } from './phases.js';
 
 /** Where a long analysis is; passes are 1 (statistics) and 2 (I(W) and transformed cosines). */
 export interface AnalyzeProgress {
@@ -116,13 +116,18 @@ function timedSolver(solver: EighSolver | undefined): EighSolver | undefined {
   return (m, d, o) => timed('eigh', () => solver(m, d, o));
 }
 
-/** ISOTROPY_PHASES: the phases of this analyze() call on stderr, the rest as `other`. */
+/**
+ * ISOTROPY_PHASES: the phases of this analyze() call on stderr (this thread's, the rest as
+ * `other`), then those measured on the worker threads, summed over them.
+ */
 function printPhases(started: number): void {
   const phases = takePhases();
   phaseEnd('total', started);
   const total = takePhases()[0][1];
   const other = total - phases.reduce((s, [, v]) => s + v, 0);
-  process.stderr.write(`${formatPhases([...phases, ['other', other], ['total', total]])}\n`);
+  const threads = takeThreadPhases();
+  const onThreads = threads.length ? `; on the compute threads (s, summed): ${threads.map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : '';
+  process.stderr.write(`${formatPhases([...phases, ['other', other], ['total', total]])}${onThreads}\n`);
 }
 
 /** The reading options of an analysis, as `openEmbeddings` takes them. */

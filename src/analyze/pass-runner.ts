@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BackendError, eigh, loadBackend, type BackendName, type EighSolver } from '../linalg/index.js';
 import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
-import { phaseEnd, phaseStart } from './phases.js';
+import { addThreadPhases, phaseEnd, phaseStart } from './phases.js';
 
 /** Messages to a pass worker. */
 export type WorkerRequest =
@@ -17,7 +17,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: 'ready'; detail: string }
   | { type: 'ack'; seq: number }
-  | { type: 'partial'; partial: PassPartial }
+  | { type: 'partial'; partial: PassPartial; phases?: Array<[string, number]> }
   | { type: 'eigh'; id: number; vectors: Float64Array }
   | { type: 'error'; seq?: number; message: string; user: boolean };
 
@@ -180,6 +180,7 @@ class WorkerExecutor implements Executor {
       this.slotOf.delete(m.seq);
       done?.();
     } else if (m.type === 'partial') {
+      if (m.phases) addThreadPhases(m.phases);
       this.ending?.resolve(m.partial);
       this.ending = null;
     } else if (m.type === 'eigh') {

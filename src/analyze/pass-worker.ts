@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { eigh, loadBackend } from '../linalg/index.js';
 import { PassSession, partialBuffers } from './pass-session.js';
+import { PHASES_ENABLED, takePhases } from './phases.js';
 import type { WorkerReply, WorkerRequest } from './pass-runner.js';
 
 const port = parentPort!;
@@ -39,7 +40,8 @@ port.on('message', (m: WorkerRequest) => {
           break;
         case 'end': {
           const partial = session!.end();
-          port.postMessage({ type: 'partial', partial } satisfies WorkerReply, partialBuffers(partial));
+          const phases = PHASES_ENABLED ? takePhases() : undefined;
+          port.postMessage({ type: 'partial', partial, phases } satisfies WorkerReply, partialBuffers(partial));
           break;
         }
         case 'eigh': {

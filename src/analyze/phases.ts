@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 export const PHASES_ENABLED = Boolean(process.env.ISOTROPY_PHASES) && process.env.ISOTROPY_PHASES !== '0';
 
 const totals = new Map<string, number>();
+/** phases measured on worker threads (summed over them), sent back with their partial results */
+const threadTotals = new Map<string, number>();
 
 /** Adds the time since `t0` (a {@link phaseStart} value) to phase `name`. */
 export function phaseEnd(name: string, t0: number): void {
@@ -36,6 +38,18 @@ export function timed<T>(name: string, fn: () => T): T {
 export function takePhases(): Array<[string, number]> {
   const out = [...totals];
   totals.clear();
+  return out;
+}
+
+/** Adds a worker thread's phases (its {@link takePhases}) to the record of the threads' phases. */
+export function addThreadPhases(phases: ReadonlyArray<[string, number]>): void {
+  for (const [k, v] of phases) threadTotals.set(k, (threadTotals.get(k) ?? 0) + v);
+}
+
+/** The worker threads' phases so far (summed over the threads); empties the record. */
+export function takeThreadPhases(): Array<[string, number]> {
+  const out = [...threadTotals];
+  threadTotals.clear();
   return out;
 }
 
