@@ -96,6 +96,17 @@ class WorkerExecutor implements Executor {
     worker.on('exit', (code) => { if (!this.closing) this.fail(new Error(`kernel thread exited (code ${code})`)); });
   }
 
+  /**
+   * Starts a worker that loads backend `name`, without waiting for it: requests queue up behind
+   * its start (about 0.1-0.3 s, which the reading thread spends reading instead). For a backend
+   * this thread has loaded already; a failure to load surfaces at the first request.
+   */
+  static launch(name: BackendName): WorkerExecutor {
+    const worker = startWorker();
+    worker.postMessage({ type: 'init', backend: name } satisfies WorkerRequest);
+    return new WorkerExecutor(worker);
+  }
+
   /** Starts a worker and loads backend `name` in it; rejects with the reason it could not. */
   static start(name: BackendName): Promise<{ executor: WorkerExecutor; detail: string }> {
     const worker = startWorker();
@@ -245,8 +256,7 @@ export class PassRunner {
     if (name === 'native') {
       // The eigensolver of the reading thread's instance serves the metrics between the passes.
       const backend = await loadBackend(name);
-      const { executor, detail } = await WorkerExecutor.start(name);
-      return new PassRunner([executor], { name, threads: backend.ownThreads ?? 1, detail }, backend.eigh, backend.setThreads);
+      return new PassRunner([WorkerExecutor.launch(name)], { name, threads: backend.ownThreads ?? 1, detail: backend.detail }, backend.eigh, backend.setThreads);
     }
     const started = await Promise.allSettled(Array.from({ length: threads }, () => WorkerExecutor.start(name)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
