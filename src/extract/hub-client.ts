@@ -14,6 +14,7 @@ import { quote } from '../io/errors.js';
 import {
   HttpExpired, HttpNoAnswer, armTimer, contentLength, describeCause, discardBody, etagValue, fetchFollowing, parseContentRange, sizeHeader,
 } from '../io/http-fetch.js';
+import { hubFileUrl } from '../io/hub-url.js';
 import { sha256File } from '../io/sha256.js';
 import { lock, tryLock, type HeldLock } from './file-lock.js';
 import { readSafetensorsIndex, safetensorsSizeFromPrefix } from './safetensors.js';
@@ -121,8 +122,7 @@ export class HubClient {
   ) {}
 
   url(file: string): string {
-    const path = file.split('/').map(encodeURIComponent).join('/');
-    return `${this.endpoint}/${this.repo}/resolve/${encodeURIComponent(this.revision)}/${path}`;
+    return hubFileUrl(this.endpoint, this.repo, this.revision, file);
   }
 
   /** Aborts `ac` after the idle timeout or at the deadline, whichever comes first; returns the timer. */
