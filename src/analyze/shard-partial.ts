@@ -27,7 +27,7 @@ export interface ShardPartial {
 }
 
 /** Options of {@link computePartial}: which part of the file, and the kernels. */
-export interface PartialOptions extends Pick<OpenOptions, 'key' | 'column' | 'field'> {
+export interface PartialOptions extends Pick<OpenOptions, 'key' | 'column' | 'field' | 'revision' | 'remote'> {
   /** the same `i/N` as in round 1 */
   shard?: string | { index: number; count: number };
   layer?: number;

@@ -27,7 +27,7 @@ export interface ShardJSON extends StatsJSON {
 }
 
 /** Options of {@link computeShard} (and of the second round, which reads the same rows). */
-export interface ShardOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
+export interface ShardOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field' | 'revision' | 'remote'> {
   /** layer of an (n, L, d) file; negative counts from the end; default the last */
   layer?: number;
   /** skip rows holding NaN/Inf (counted) instead of failing; default false */

@@ -44,9 +44,11 @@ export interface RemoteByteSource extends ByteSource {
 /** Bytes asked for when opening: the file's first bytes (format detection reads them) and its size. */
 const HEAD_BYTES = 64 * 1024;
 /** Smallest request: shorter reads fetch this much and serve the next reads from it. */
-const MIN_FETCH = 64 * 1024;
-/** Recent responses kept for the small reads that follow one another (headers, page probes). */
+const MIN_FETCH = 16 * 1024;
+/** Recent responses kept for the reads that come back to the same bytes (headers, page probes, first rows). */
 const CACHE_SLOTS = 4;
+/** Largest response kept (so the cache holds at most 4 MiB). */
+const MAX_CACHED = 1024 * 1024;
 const DEFAULT_IDLE_S = 30;
 const DEFAULT_RETRIES = 4;
 const MAX_RETRY_AFTER_MS = 30_000;
@@ -145,7 +147,9 @@ class HttpSource implements RemoteByteSource {
     }
     const want = Math.min(this.size - offset, Math.max(length, MIN_FETCH));
     const bytes = await this.withRetries(() => this.request(offset, want, false));
-    if (want > length) this.keep(offset, bytes);
+    // Small answers are kept: readers often read the same bytes again soon (a probe of the first
+    // rows, then the pass; a footer, then its metadata), and every request costs a round trip.
+    if (want <= MAX_CACHED) this.keep(offset, bytes);
     return bytes.subarray(0, length);
   }
 
