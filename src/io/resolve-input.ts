@@ -85,7 +85,9 @@ async function expandDirectory(dir: string): Promise<string[]> {
   if (files.length === 0) throw npyFail(dir, 'is an empty directory (no embeddings files in it, hidden and _* files left out): check the path');
   const exts = [...new Set(files.map((f) => extname(f).toLowerCase()))];
   if (exts.length > 1) {
-    throw npyFail(dir, `holds files of several kinds (${exts.map((e) => e || '(no extension)').join(', ')}): give the shards with a quoted glob, e.g. '${join(dir, `*${exts.find((e) => e) ?? ''}`)}'`);
+    const count = (e: string) => files.filter((f) => extname(f).toLowerCase() === e).length;
+    const most = exts.reduce((a, b) => (count(b) > count(a) ? b : a));
+    throw npyFail(dir, `holds files of several kinds (${exts.map((e) => e || '(no extension)').join(', ')}): give the shards with a quoted glob, e.g. '${join(dir, `*${most}`)}'`);
   }
   return files;
 }
