@@ -57,7 +57,10 @@ function filesText(inp: Analysis['inputs'][number]): string {
   const files = inp.files;
   if (!files?.length) return '';
   const remote = files.filter((f) => f.size !== undefined);
-  const mb = (b: number) => `${Number((b / 1e6).toPrecision(3))} MB`;
+  const mb = (b: number) => {
+    const [div, unit] = b < 1e3 ? [1, 'bytes'] : b < 1e6 ? [1e3, 'KB'] : b < 1e9 ? [1e6, 'MB'] : [1e9, 'GB'];
+    return `${Number((b / div).toPrecision(3))} ${unit}`;
+  };
   const fetched = remote.length ? `, ${mb(remote.reduce((s, f) => s + (f.fetched ?? 0), 0))} of ${mb(remote.reduce((s, f) => s + (f.size ?? 0), 0))} fetched` : '';
   return `${files.length > 1 ? `, read from ${files.length} files` : ''}${fetched}`;
 }
