@@ -1,4 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ByteSource } from './byte-source.js';
 import { NpyError, npyFail, quote } from './errors.js';
 import {
@@ -20,6 +23,12 @@ export interface RemoteOptions {
   retries?: number;
   /** wait before the first retry, doubled for each next one (a Retry-After header, up to 30 s, wins); default 500 ms */
   retryDelayMs?: number;
+  /**
+   * keep the fetched bytes in a temporary file (system temp folder, removed on close) so that the
+   * analysis' second pass reads them from disk instead of fetching them again; default true
+   * (`ISOTROPY_HTTP_CACHE=0` turns it off)
+   */
+  diskCache?: boolean;
 }
 
 /** What is known of a remote file after reading it: how to tell later that it is the same file. */
@@ -87,7 +96,9 @@ function retryAfter(res: Response): number | null {
  * Opening asks for the first 64 KiB and learns the size from `Content-Range`. A server that
  * ignores Range (answers 200 with the whole file) is refused unless the whole file is that small.
  * Every answer is checked: the range and total must be the ones asked for and known, the body
- * exactly as long, and the ETag unchanged (the file must not change while it is read). 5xx and 429
+ * exactly as long, and the ETag unchanged (the file must not change while it is read). Fetched
+ * bytes are kept in a temporary file (removed on close) so that later reads of them (a second
+ * pass) cost no traffic: a remote input is fetched once. 5xx and 429
  * answers, resets, stalls and short bodies are retried with exponential backoff; 401/403/404 and
  * broken answers fail at once.
  *
@@ -102,6 +113,7 @@ export async function openHttpBytes(url: string, opts: RemoteOptions & { name?: 
     idleTimeoutMs: opts.idleTimeoutMs ?? envNumber('ISOTROPY_HTTP_TIMEOUT', DEFAULT_IDLE_S) * 1000,
     retries: opts.retries ?? envNumber('ISOTROPY_HTTP_RETRIES', DEFAULT_RETRIES),
     retryDelayMs: opts.retryDelayMs ?? 500,
+    diskCache: opts.diskCache ?? process.env.ISOTROPY_HTTP_CACHE !== '0',
   });
   await source.open();
   return source;
@@ -114,6 +126,9 @@ class HttpSource implements RemoteByteSource {
   private fetched = 0;
   private requests = 0;
   private readonly cache: { start: number; bytes: Uint8Array }[] = [];
+  /** fetched bytes at their own offsets in a sparse temp file, and which ranges it holds (sorted, disjoint) */
+  private disk: { fh: FileHandle; path: string; ranges: [number, number][] } | null = null;
+  private diskFailed = false;
   private readonly hash: Hash = createHash('sha256');
   private hashed = 0;
   private readonly idleMs: number;
@@ -129,6 +144,7 @@ class HttpSource implements RemoteByteSource {
   async open(): Promise<void> {
     const head = await this.withRetries(() => this.request(0, HEAD_BYTES, true));
     this.keep(0, head);
+    await this.toDisk(0, head);
   }
 
   identity(): RemoteIdentity {
@@ -145,8 +161,22 @@ class HttpSource implements RemoteByteSource {
     for (const c of this.cache) {
       if (offset >= c.start && offset + length <= c.start + c.bytes.length) return c.bytes.subarray(offset - c.start, offset - c.start + length);
     }
+    const held = await this.fromDisk(offset, length);
+    if (held) return held;
+    // the start already on disk (the first bytes, fetched when opening): fetch only the rest
+    const have = this.disk?.ranges.find(([a, b]) => a <= offset && offset < b);
+    if (have) {
+      const head = await this.fromDisk(offset, have[1] - offset);
+      if (head) {
+        const out = new Uint8Array(length);
+        out.set(head);
+        out.set(await this.read(have[1], length - head.length), head.length);
+        return out;
+      }
+    }
     const want = Math.min(this.size - offset, Math.max(length, MIN_FETCH));
     const bytes = await this.withRetries(() => this.request(offset, want, false));
+    await this.toDisk(offset, bytes);
     // Small answers are kept: readers often read the same bytes again soon (a probe of the first
     // rows, then the pass; a footer, then its metadata), and every request costs a round trip.
     if (want <= MAX_CACHED) this.keep(offset, bytes);
@@ -156,6 +186,49 @@ class HttpSource implements RemoteByteSource {
   async close(): Promise<void> {
     this.closed = true;
     this.cache.length = 0;
+    const disk = this.disk;
+    this.disk = null;
+    if (disk) {
+      await disk.fh.close().catch(() => undefined);
+      await rm(disk.path, { force: true });
+    }
+  }
+
+  /** The bytes from the disk cache when it holds all of them, else null. */
+  private async fromDisk(offset: number, length: number): Promise<Uint8Array | null> {
+    const d = this.disk;
+    if (!d || !d.ranges.some(([a, b]) => a <= offset && offset + length <= b)) return null;
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const { bytesRead } = await d.fh.read(out, done, length - done, offset + done);
+      if (bytesRead === 0) return null;
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  /** Writes fetched bytes into the disk cache; a cache that cannot be written (disk full) is given up, not fatal. */
+  private async toDisk(offset: number, bytes: Uint8Array): Promise<void> {
+    if (!this.opts.diskCache || this.diskFailed || this.closed) return;
+    try {
+      if (!this.disk) {
+        const path = join(tmpdir(), `isotropy-http-${process.pid}-${randomBytes(6).toString('hex')}`);
+        this.disk = { fh: await open(path, 'wx+', 0o600), path, ranges: [] };
+      }
+      const d = this.disk;
+      await d.fh.write(bytes, 0, bytes.length, offset);
+      // merge [offset, offset + length) into the sorted, disjoint ranges
+      let lo = offset, hi = offset + bytes.length;
+      const kept: [number, number][] = [];
+      for (const [a, b] of d.ranges) {
+        if (b < lo || a > hi) kept.push([a, b]);
+        else [lo, hi] = [Math.min(lo, a), Math.max(hi, b)];
+      }
+      kept.push([lo, hi]);
+      d.ranges = kept.sort((x, y) => x[0] - y[0]);
+    } catch {
+      this.diskFailed = true;
+    }
   }
 
   private keep(start: number, bytes: Uint8Array): void {

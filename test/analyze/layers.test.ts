@@ -1,6 +1,5 @@
 // Several layers of an (n, L, d) input in the same passes: every layer's result equals that
 // layer analysed alone, in every reader of 3-D arrays and with worker threads.
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,7 +78,7 @@ test('bad --layers: out of range, repeated, with --layer, on 2-D input, on a tex
   await rejects(analyze([cFile], { layers: [1], layer: 0 }), 'either one layer (--layer) or several (--layers)');
   const flat = tmp.file('flat.npy', buildNpy({ descr: '<f8', shape: [N, D], values: layers[0] }));
   await rejects(analyze([flat], { layers: 'all' }), 'no layer axis', 'drop the layers option');
-  const csv = tmp.file('x.csv', '1,2\n3,4\n5,7\n');
+  const csv = tmp.file('x.csv', new TextEncoder().encode('1,2\n3,4\n5,7\n'));
   await rejects(analyze([csv], { layers: 'all' }), 'without a layer axis', 'drop the layers option');
 });
 

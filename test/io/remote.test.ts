@@ -1,11 +1,14 @@
 // Remote inputs: HTTP Range reads against a server on 127.0.0.1 (never a public host), including
 // a misbehaving one; hf:// paths through HF_ENDPOINT with the token kept to the hub's host.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { analyze, openEmbeddings, openHttpBytes, type Analysis } from '../../src/index.js';
 import { startRangeServer, type RangeServer } from './range-server.js';
+import { buildNpy } from './helpers.js';
+import { anisotropic } from '../helpers/random.js';
 
 const PARQUET = new URL('../../fixtures/remote/two_columns.parquet', import.meta.url);
 const NPY = new URL('../../fixtures/formats/base3.npy', import.meta.url);
@@ -89,6 +92,18 @@ test('a remote .npy reads like the local one; read whole, its sha256 is recorded
   const sha = createHash('sha256').update(npyBytes).digest('hex');
   assert.is(remote.inputs[0].sha256, sha);
   assert.is(remote.inputs[0].files![0].sha256, sha);
+  // both passes read every byte, but the second reads them from the disk cache: fetched once
+  assert.is(remote.inputs[0].files![0].fetched, npyBytes.length);
+  assert.is(server.bytes.get('/base3.npy'), npyBytes.length);
+  assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith(`isotropy-http-${process.pid}-`)), [], 'the cache file is removed');
+  // a file larger than the small answers kept in memory (1 MiB): fetched once, or twice without the disk cache
+  const big = buildNpy({ descr: '<f8', shape: [12_000, 12], values: anisotropic(12_000, 12, 3) });
+  const bigOpts = { transforms: 'isobn', diagnostics: false };
+  const cached = await analyze([serve('/big.npy', big)], { ...bigOpts, remote: fast });
+  const uncached = await analyze([serve('/nocache.npy', big)], { ...bigOpts, remote: { ...fast, diskCache: false } });
+  sameMetrics(uncached, cached);
+  assert.is(server.bytes.get('/big.npy'), big.length);
+  assert.ok(server.bytes.get('/nocache.npy')! > 1.9 * big.length, 'without the cache, the second pass fetches again');
 });
 
 test('5xx answers and dropped connections are retried with backoff', async () => {
