@@ -12,6 +12,8 @@ const port = parentPort!;
 let session: PassSession | null = null;
 /** The shared-memory slots the reading thread copies blocks into (see WorkerExecutor). */
 const slots: Float64Array[] = [];
+/** Sessions of the other groups of a pass (several layers read together), on the same backend. */
+let groups: PassSession[] = [];
 
 function failure(err: unknown, seq?: number): WorkerReply {
   const e = err as { message?: string; isUserError?: boolean };
@@ -29,19 +31,22 @@ port.on('message', (m: WorkerRequest) => {
           port.postMessage({ type: 'ready', detail: session.backend.detail } satisfies WorkerReply);
           break;
         case 'begin':
-          session!.begin(m.spec);
+          groups = m.specs.slice(1).map(() => new PassSession(session!.backend));
+          session!.begin(m.specs[0]);
+          m.specs.slice(1).forEach((spec, g) => groups[g].begin(spec));
           break;
         case 'slot':
           slots[m.slot] = new Float64Array(m.buffer);
           break;
         case 'add':
-          session!.add(slots[m.slot].subarray(0, m.length), m.rows);
+          (m.group ? groups[m.group - 1] : session!).add(slots[m.slot].subarray(0, m.length), m.rows);
           port.postMessage({ type: 'ack', seq: m.seq } satisfies WorkerReply);
           break;
         case 'end': {
-          const partial = session!.end();
+          const partials = [session!.end(), ...groups.map((g) => g.end())];
+          groups = [];
           const phases = PHASES_ENABLED ? takePhases() : undefined;
-          port.postMessage({ type: 'partial', partial, phases } satisfies WorkerReply, partialBuffers(partial));
+          port.postMessage({ type: 'partial', partials, phases } satisfies WorkerReply, partials.flatMap(partialBuffers));
           break;
         }
         case 'eigh': {

@@ -1,17 +1,22 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { captionText, checkOutputPath, renderFigures, renderReport, writeFileAtomic, type Analysis } from '../index.js';
+import { captionText, checkOutputPath, checkProbeResult, inputStem, renderFigures, renderReport, writeFileAtomic, type Analysis, type ProbeResult } from '../index.js';
 import { UsageError } from './errors.js';
+import { readJsonFile } from './read-json.js';
 
 /** Folder of the default report path, relative to the working directory. */
 export const REPORTS_DIR = 'reports';
 
 /**
  * `reports/<name>.html` for one input, `reports/<a>-vs-<b>.html` for several; names are the file
- * names without extension, reduced to characters that are safe in any file system.
+ * names without extension (a URL's last segment, a directory's or a glob's folder name), reduced
+ * to characters that are safe in any file system.
  */
 export function defaultReportPath(inputs: readonly string[]): string {
-  const stems = inputs.map((p) => basename(p, extname(p)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'input');
+  const stems = inputs.map((p) => {
+    const s = inputStem(p);
+    return (extname(p) === '.npy' ? s : basename(s, extname(s))).replace(/[^A-Za-z0-9._-]+/g, '_') || 'input';
+  });
   return join(REPORTS_DIR, `${stems.join('-vs-')}.html`);
 }
 
@@ -23,11 +28,19 @@ export type ChartProgress = (done: number, total: number, id: string) => void;
  * the path is inside it (any other folder must exist). Inputs are never overwritten.
  */
 export async function saveReport(
-  analysis: Analysis, path: string, opts: { interactive: boolean; protect: readonly string[]; onProgress?: ChartProgress },
+  analysis: Analysis, path: string, opts: { interactive: boolean; protect: readonly string[]; onProgress?: ChartProgress; probe?: ProbeResult },
 ): Promise<void> {
-  const html = await renderReport(analysis, { interactive: opts.interactive, onProgress: opts.onProgress });
+  const html = await renderReport(analysis, { interactive: opts.interactive, onProgress: opts.onProgress, probe: opts.probe });
   if (dirname(path) === REPORTS_DIR) await mkdir(REPORTS_DIR, { recursive: true });
   await writeFileAtomic(path, html, { protect: opts.protect });
+}
+
+/**
+ * Reads the `--probe` file (`isotropy probe --json` / `--out`) for the report: a missing, non-JSON
+ * or malformed file is a one-line error naming it.
+ */
+export async function readProbeFile(path: string): Promise<ProbeResult> {
+  return checkProbeResult(await readJsonFile(path, 'the output of `isotropy probe --json` (or --out)'), path);
 }
 
 /**

@@ -64,11 +64,8 @@ export interface NativeBlas {
   unitRowsF32(p: Float32Array, rows: number, cols: number, shift: Float64Array, offset: number, e: number, unit: Float64Array, skip: Uint8Array | null): number;
   /** Adds `(x * scale) / |x * scale|` of each row to `unit` in float64, skipping rows of norm 0; returns how many were added. */
   scaledUnitRows(x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
-  /**
-   * OpenBLAS's thread count (process-wide) for the calls that start from now on, 1 to 1024;
-   * returns the previous count.
-   */
-  setThreads(n: number): number;
+  /** Sets OpenBLAS's thread count (process-wide) when n is given; returns the count in use. */
+  blasThreads(n?: number): number;
   /** `flags[r] = 1` where row r of x is all zeros, else 0. */
   zeroRows(x: Float64Array, rows: number, dims: number, flags: Uint8Array): void;
   /** Version of the exported functions; a build with another version is refused as stale. */
@@ -76,7 +73,7 @@ export interface NativeBlas {
 }
 
 /** The addon API this code expects (ISOTROPY_BLAS_API_VERSION in native/isotropy_blas.c). */
-const API_VERSION = 2;
+const API_VERSION = 3;
 
 // src/linalg/native.ts and dist/linalg/native.js sit at the same depth below the package root.
 const ADDON_URL = new URL('../../native/build/Release/isotropy_blas.node', import.meta.url);

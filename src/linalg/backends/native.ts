@@ -48,7 +48,11 @@ export async function loadNativeBackend(opts: { projection?: NativeProjection } 
       return b.momentsBlock(x, rows, dims, st.count, st.mean, st.comoment, st.unitSum, st.unitSq ?? null, st.min, st.max, scratch);
     },
     scaledUnitRows: (x, rows, dims, scale, unit) => b.scaledUnitRows(x, rows, dims, scale, unit),
-    setThreads: (n) => b.setThreads(n),
+    setThreads(n) {
+      const before = b.blasThreads();
+      b.blasThreads(n);
+      return before;
+    },
     ...(f32 ? { passProjector: (dir: Float64Array, dims: number, cols: number, bias: Float64Array | null, center: Float64Array | null) => f32Projector(b, dir, dims, cols, bias, center) } : {}),
     projector(dir, dims, cols, bias) {
       const buffer = new OutBuffer();
