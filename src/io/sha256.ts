@@ -36,17 +36,20 @@ Promise.all([import('node:worker_threads'), import('node:crypto'), import('node:
 /**
  * sha256 of a file's bytes, lower-case hex; streamed, so any size is fine.
  *
- * Files of 64 MiB and more are hashed on a thread of their own (about 0.2 s of CPU per 300 MB),
- * so an analysis that hashes its input while its first pass reads it does not do both on one thread.
+ * Files of 64 MiB and more (`opts.threadMinBytes`) are hashed on a thread of their own (about
+ * 0.2 s of CPU per 300 MB), so an analysis that hashes its input while its first pass reads it does
+ * not do both on one thread.
+ *
+ * @throws NpyError naming the file when it cannot be read
  */
-export async function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string, opts: { threadMinBytes?: number } = {}): Promise<string> {
   let size = 0;
   try {
     size = (await stat(path)).size;
   } catch (err) {
     throw npyFail(path, `cannot read the file to hash it: ${describeError(err)}`);
   }
-  return size >= THREAD_MIN_BYTES ? sha256OnThread(path) : sha256Here(path);
+  return size >= (opts.threadMinBytes ?? THREAD_MIN_BYTES) ? sha256OnThread(path) : sha256Here(path);
 }
 
 async function sha256Here(path: string): Promise<string> {
