@@ -1,4 +1,7 @@
 import type { Analysis } from '../analyze/schema.js';
+import { quote } from '../io/errors.js';
+import { CHARTS } from './charts/index.js';
+import { ReportError } from './errors.js';
 import { renderSvg } from './render.js';
 import { reportCharts } from './report.js';
 
@@ -22,6 +25,12 @@ export interface FigureOptions {
   scale?: number;
   /** called after each figure: `done` of `total`, and its id */
   onProgress?: (done: number, total: number, id: string) => void;
+  /**
+   * render only these charts (ids of `CHARTS`, e.g. `['std-histogram', 'spectrum']`), in page
+   * order; default every chart. An id the analysis cannot draw (no diagnostics, one layer) is
+   * left out, as without `only`; an id that is no chart is a {@link ReportError}
+   */
+  only?: readonly string[];
 }
 
 /** What {@link renderFigures} made, and why there is no PNG when there is none. */
@@ -58,12 +67,20 @@ export function standaloneSvg(svg: string): string {
 /**
  * Every chart of the report as a standalone SVG with its title and caption (for a figure's
  * caption in a paper), and as PNG when the optional rasterizer is installed. The same charts,
- * drawn the same way, as {@link renderReport}'s page.
+ * drawn the same way, as {@link renderReport}'s page; `only` picks some of them (a notebook shows
+ * one chart per cell).
  *
- * @throws ReportError when `analysis` is not an analysis
+ * @throws ReportError when `analysis` is not an analysis, or `only` names no chart
  */
 export async function renderFigures(analysis: Analysis, opts: FigureOptions = {}): Promise<FigureSet> {
-  const charts = reportCharts(analysis).flatMap((c) => (c.chart ? [c.chart] : []));
+  const only = opts.only ? new Set(opts.only) : null;
+  if (only) {
+    const unknown = [...only].filter((id) => !CHARTS.some((c) => c.id === id));
+    if (unknown.length) {
+      throw new ReportError(`no chart named ${unknown.map((id) => quote(id)).join(', ')}; the charts are ${CHARTS.map((c) => c.id).join(', ')}`);
+    }
+  }
+  const charts = reportCharts(analysis).flatMap((c) => (c.chart && (!only || only.has(c.chart.id)) ? [c.chart] : []));
   const raster = opts.png === false ? null : await loadRasterizer();
   const scale = opts.scale ?? 3;
   const figures: FigureFile[] = [];
