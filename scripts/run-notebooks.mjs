@@ -16,7 +16,7 @@
  * folder put first on JUPYTER_PATH, so nothing needs installing system-wide.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -60,6 +60,27 @@ export function notebookProblems(nb, { executed = false } = {}) {
     }
   }
   return problems;
+}
+
+/**
+ * Numbers the code cells 1, 2, ... in order, as Jupyter shows a notebook run top to bottom (tslab's
+ * replies carry no count that nbclient records), so a committed notebook shows that it ran.
+ */
+export function numberCells(nb) {
+  let k = 0;
+  for (const cell of nb.cells ?? []) {
+    if (cell.cell_type !== 'code') continue;
+    cell.execution_count = text(cell.source).trim() ? ++k : null;
+    for (const out of cell.outputs ?? []) if (out.output_type === 'execute_result') out.execution_count = cell.execution_count;
+  }
+  return nb;
+}
+
+/** JSON as nbformat writes it (keys sorted, one-space indent, non-ASCII kept, final newline): stable diffs. */
+export function notebookJson(nb) {
+  const sorted = (v) => (Array.isArray(v) ? v.map(sorted)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v);
+  return `${JSON.stringify(sorted(nb), null, 1)}\n`;
 }
 
 /** The notebooks to run: the paths given, else every .ipynb in notebooks/, sorted. */
@@ -136,7 +157,7 @@ function main(argv) {
       } else {
         if (!check) {
           const tmp = `${file}.tmp-${process.pid}`;
-          copyFileSync(executedPath, tmp);
+          writeFileSync(tmp, notebookJson(numberCells(JSON.parse(readFileSync(executedPath, 'utf8')))));
           renameSync(tmp, file);
         }
         process.stdout.write(`${name}: ran in ${seconds.toFixed(1)} s${check ? '' : ', outputs saved'}\n`);
