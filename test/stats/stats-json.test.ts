@@ -13,7 +13,9 @@ const D = 4, N = 50;
 const acc = new StatsAccumulator(D);
 acc.push(anisotropic(N, D, 3), N);
 acc.sources = [{ path: 'a.npy', rows: N, dtype: '<f4', layer: null, count: N, nonfiniteRows: 0 }];
-const good = acc.toJSON();
+// The shape of a file from before rogue dimensions (no unitSq): the checks below edit one field at a
+// time, and a present unitSq would be checked (and refused) first when a count changes.
+const { unitSq: withSq, ...good } = acc.toJSON();
 
 /** `good` with some fields replaced; a float64 array field is given as numbers. */
 function edit(fields: Record<string, unknown>): unknown {
@@ -115,6 +117,8 @@ test('optional per-dimension squared unit sums (rogue dimensions) are checked wh
   const sq = new Float64Array(D).fill(N / D);
   assert.equal(Array.from(checkStatsJSON(edit({ unitSq: Array.from(sq) })).unitSq!), Array.from(sq));
   assert.is(checkStatsJSON(good).unitSq, null);
+  assert.equal(Array.from(checkStatsJSON(acc.toJSON()).unitSq!), Array.from(acc.unitSq!));
+  assert.ok(withSq, 'accumulators write unitSq');
   refused(edit({ unitSq: [N, N, 0, 0] }), /unitSq adds up to 100, not to the 50 non-zero rows/);
   refused(edit({ unitSq: [-1, N + 1, 0, 0] }), /unitSq of dimension 0/);
   refused(edit({ unitSq: [NaN, 0, 0, 0] }), /unitSq holds NaN/);
