@@ -7,8 +7,9 @@
  *   node scripts/run-notebooks.mjs notebooks/02-stats-api.ipynb   # only some
  *
  * A notebook fails when a cell raises, when any output is an error or went to stderr (tslab
- * prints TypeScript errors there), and with --check also when the committed file was never
- * executed (its outputs are what GitHub shows). Adding a notebook is adding the file.
+ * prints TypeScript errors there), when nbconvert cannot export it to HTML (as GitHub's preview
+ * and nbviewer do), and with --check also when the committed file was never executed (its
+ * outputs are what GitHub shows). Adding a notebook is adding the file.
  *
  * Needs Jupyter's nbconvert (Debian: jupyter-nbconvert python3-nbclient python3-ipykernel
  * jupyter-client; `JUPYTER=/path/to/jupyter` to use another) and `npm run build` (the notebooks
@@ -149,6 +150,9 @@ function main(argv) {
         problems.push(`nbconvert exited with ${r.status ?? r.signal}: the kernel did not start, died or timed out`);
       } else {
         problems.push(...notebookProblems(JSON.parse(readFileSync(executedPath, 'utf8'))));
+        // what GitHub and nbviewer do with it: an output nbconvert cannot put in a page fails here
+        const html = spawnSync(jupyter, ['nbconvert', '--to', 'html', '--stdout', executedPath], { env, encoding: 'utf8', maxBuffer: 256 << 20 });
+        if (html.status !== 0) problems.push(`nbconvert --to html fails on it: ${brief(`${html.stderr ?? ''}`.trim().split('\n').pop() ?? '')}`);
       }
       problems.push(...committed.map((p) => `${p} in the committed file: run npm run notebooks and commit the outputs`));
       if (problems.length) {

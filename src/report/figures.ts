@@ -2,6 +2,7 @@ import type { Analysis } from '../analyze/schema.js';
 import { quote } from '../io/errors.js';
 import { CHARTS } from './charts/index.js';
 import { ReportError } from './errors.js';
+import { escapeHtml } from './escape.js';
 import { renderSvg } from './render.js';
 import { reportCharts } from './report.js';
 
@@ -13,6 +14,12 @@ export interface FigureFile {
   caption: string;
   /** a standalone SVG document (XML declaration, namespaces, white background) */
   svg: string;
+  /**
+   * the figure for a notebook cell or a web page: its title (bold), then the SVG as an `<img>`
+   * with a `data:image/svg+xml;base64` URL. Viewers that sanitize inline `<svg>` (GitHub's notebook
+   * preview, nbviewer, nbconvert 6.5 to 7.6) break vega's SVG, while an SVG image renders whole
+   */
+  html: string;
   /** the same at `scale` times its size, when a rasterizer is installed and `png` was asked for */
   png?: Uint8Array;
 }
@@ -64,6 +71,12 @@ export function standaloneSvg(svg: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${out}\n`;
 }
 
+/** {@link FigureFile.html}: the title, then the SVG as an image from a data URL. */
+export function figureHtml(title: string, svg: string): string {
+  const t = escapeHtml(title);
+  return `<p><b>${t}</b></p><img alt="${t}" src="data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}">`;
+}
+
 /**
  * Every chart of the report as a standalone SVG with its title and caption (for a figure's
  * caption in a paper), and as PNG when the optional rasterizer is installed. The same charts,
@@ -87,7 +100,7 @@ export async function renderFigures(analysis: Analysis, opts: FigureOptions = {}
   for (const chart of charts) {
     const svg = standaloneSvg(await renderSvg(chart.spec, chart.id));
     const png = typeof raster === 'function' ? raster(svg, scale) : undefined;
-    figures.push({ id: chart.id, title: chart.title, caption: chart.caption, svg, ...(png ? { png } : {}) });
+    figures.push({ id: chart.id, title: chart.title, caption: chart.caption, svg, html: figureHtml(chart.title, svg), ...(png ? { png } : {}) });
     opts.onProgress?.(figures.length, charts.length, chart.id);
   }
   return { figures, pngUnavailable: typeof raster === 'string' ? raster : null };

@@ -1,6 +1,6 @@
 // The notebooks under notebooks/, as committed (CI executes them: scripts/run-notebooks.mjs --check):
 // TypeScript on the tslab kernel, only the public API, executed with their outputs kept, charts as
-// SVG. And the runner's rule for what counts as a failed notebook.
+// SVG images and tables as HTML. And the runner's rules for what counts as a failed notebook.
 import { readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ test('the three notebooks of the issues are there', () => {
 });
 
 for (const f of files) {
-  test(`${f}: tslab kernel, public API only, executed and clean, charts as SVG`, () => {
+  test(`${f}: tslab kernel, public API only, executed and clean, charts as SVG, tables as HTML`, () => {
     const nb = load(f);
     assert.is(nb.metadata.kernelspec?.name, 'tslab');
     const code = nb.cells.filter((c) => c.cell_type === 'code');
@@ -49,9 +49,13 @@ for (const f of files) {
       assert.not.match(text(c.source), /\.\.\/src\/|\/dist\//, `${f}: no reaching into src/ or dist/`);
     }
     assert.equal(notebookProblems(nb, { executed: true }), [], `${f}: committed with clean outputs (npm run notebooks)`);
-    const mimes = code.flatMap((c) => (c.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {})));
-    assert.ok(mimes.includes('image/svg+xml') || mimes.includes('text/html'), `${f}: shows figures or tables`);
+    const data = code.flatMap((c) => (c.outputs ?? []).map((o) => o.data ?? {}));
+    const mimes = data.flatMap((d) => Object.keys(d));
+    const html = data.map((d) => text((d['text/html'] ?? '') as string | string[])).join('\n');
+    assert.match(html, /<img alt="[^"]*" src="data:image\/svg\+xml;base64,/, `${f}: charts, as SVG images`);
+    assert.match(html, /<table>/, `${f}: tables, as HTML`);
     for (const bitmap of ['image/png', 'image/jpeg', 'image/gif']) assert.not.ok(mimes.includes(bitmap), `${f}: charts as SVG, not ${bitmap}`);
+    assert.not.match(html, /src="data:image\/(png|jpeg|gif)/, `${f}: charts as SVG, not bitmaps`);
   });
 }
 

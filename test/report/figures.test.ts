@@ -1,7 +1,7 @@
 // renderFigures: every chart as a standalone SVG with its caption, or only the charts asked for.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ReportError, renderFigures } from '../../src/report/index.ts';
+import { ReportError, figureHtml, renderFigures } from '../../src/report/index.ts';
 import { PAGE_CHARTS, fixtureAnalysis } from './fixture.ts';
 
 const analysis = await fixtureAnalysis({ rows: 60, dims: 8, sample: 30, transforms: 'isobn' });
@@ -13,7 +13,18 @@ test('every chart of the page, in page order, each a standalone SVG with a title
     assert.match(f.svg, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, f.id);
     assert.ok(f.title.length > 0 && f.caption.length > 0, f.id);
     assert.is(f.png, undefined, `${f.id}: no PNG when png is false`);
+    // for notebooks: the title, then the same SVG as an image (data URL), nothing else
+    const m = /^<p><b>([^<]*)<\/b><\/p><img alt="([^"]*)" src="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)">$/.exec(f.html);
+    assert.ok(m, `${f.id}: html is a title and an <img>`);
+    assert.is(m![1], m![2]);
+    assert.is(Buffer.from(m![3], 'base64').toString('utf8'), f.svg, `${f.id}: the image is the SVG`);
   }
+});
+
+test('figureHtml escapes the title (text and attribute)', () => {
+  const html = figureHtml('a "quoted" <b>title</b> & more', '<svg/>');
+  assert.ok(html.startsWith('<p><b>a &quot;quoted&quot; &lt;b&gt;title&lt;/b&gt; &amp; more</b></p><img alt="a &quot;quoted&quot; &lt;b&gt;title&lt;/b&gt; &amp; more" src="data:image/svg+xml;base64,'));
+  assert.ok(html.endsWith(`${Buffer.from('<svg/>').toString('base64')}">`));
 });
 
 test('only: the charts named, in page order whatever the order asked, drawn as without only', async () => {
