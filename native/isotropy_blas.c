@@ -429,6 +429,601 @@ static napi_value info(napi_env env, napi_callback_info cbinfo) {
   return s;
 }
 
+/* ============================================================================================ */
+/* Encoder kernels (issue 14, speed-extract): the float32 BERT / RoBERTa forward pass behind    */
+/* src/extract/native-encoder.ts. Everything in this block is float32 (Float32Array). The dense */
+/* products (QKV, attention output, FFN, and per (sentence, head) the two attention products)   */
+/* run on cblas_sgemm with OpenBLAS's own threads; the element-wise work (bias, masked softmax,  */
+/* GELU, residual + LayerNorm) runs on the calling thread, in loops the compiler vectorises     */
+/* (cloned for AVX-512 and AVX2 where GCC can, plain C elsewhere).                              */
+/* ============================================================================================ */
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("O3")
+#endif
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define ENC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ENC_CLONES
+#endif
+
+/* encoderLayer's act codes, hidden_act in config.json. */
+enum { ENC_GELU = 0, ENC_GELU_TANH = 1, ENC_RELU = 2 };
+
+static bool get_f32(napi_env env, napi_value v, const char *fn, const char *name, float **data, size_t *len) {
+  bool is_ta = false;
+  if (!napi_ok_or_throw(env, napi_is_typedarray(env, v, &is_ta), "napi_is_typedarray")) return false;
+  if (!is_ta) {
+    throw_fmt(env, ERR_TYPE, "%s: %s must be a Float32Array, got %s", fn, name, js_type_name(env, v));
+    return false;
+  }
+  napi_typedarray_type t;
+  size_t n = 0;
+  void *raw = NULL;
+  if (!napi_ok_or_throw(env, napi_get_typedarray_info(env, v, &t, &n, &raw, NULL, NULL), "napi_get_typedarray_info"))
+    return false;
+  if (t != napi_float32_array) {
+    throw_fmt(env, ERR_TYPE, "%s: %s must be a Float32Array, got a %s", fn, name, typed_array_name(t));
+    return false;
+  }
+  *data = (float *)raw;
+  *len = raw ? n : 0;
+  return true;
+}
+
+/* A Float32Array property of an object, of exactly `need` elements (need 0: any length, returned in *len). */
+static bool get_f32_prop(napi_env env, napi_value obj, const char *fn, const char *name, size_t need, float **data,
+                         size_t *len) {
+  napi_value v;
+  bool has = false;
+  if (!napi_ok_or_throw(env, napi_has_named_property(env, obj, name, &has), "napi_has_named_property")) return false;
+  if (!has) {
+    throw_fmt(env, ERR_TYPE, "%s: weights.%s is missing", fn, name);
+    return false;
+  }
+  if (!napi_ok_or_throw(env, napi_get_named_property(env, obj, name, &v), "napi_get_named_property")) return false;
+  size_t n = 0;
+  if (!get_f32(env, v, fn, name, data, &n)) return false;
+  if (need != 0 && n != need) {
+    throw_fmt(env, ERR_RANGE, "%s: weights.%s has %zu elements, expected %zu", fn, name, n, need);
+    return false;
+  }
+  if (len) *len = n;
+  return true;
+}
+
+static bool get_number(napi_env env, napi_value v, const char *fn, const char *name, double *out) {
+  napi_valuetype t;
+  if (!napi_ok_or_throw(env, napi_typeof(env, v, &t), "napi_typeof")) return false;
+  if (t != napi_number) {
+    throw_fmt(env, ERR_TYPE, "%s: %s must be a number, got %s", fn, name, js_type_name(env, v));
+    return false;
+  }
+  return napi_ok_or_throw(env, napi_get_value_double(env, v, out), "napi_get_value_double");
+}
+
+static inline float enc_bits_to_float(int32_t i) {
+  float f;
+  memcpy(&f, &i, sizeof f);
+  return f;
+}
+
+/*
+ * e^x in float32 (Cephes' expf reduction and polynomial, about 1 ulp), branch-free so that loops
+ * over it vectorise. Below -87.3 it returns 0 (masked attention keys must weigh exactly nothing);
+ * above 88 it saturates at e^88 (only reached by a sigmoid's far tail, where 1/(1+e^88) ~ 0 anyway).
+ */
+static inline float enc_expf(float x) {
+  const float lo = -87.3f, hi = 88.0f;
+  float xc = x < lo ? lo : (x > hi ? hi : x);
+  /* n = round(x / ln 2) through the 1.5 * 2^23 trick: exact in round-to-nearest, no libm call */
+  float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  float scale = enc_bits_to_float(((int32_t)n + 127) << 23);
+  return x < lo ? 0.0f : p * scale;
+}
+
+/*
+ * transformers' exact "gelu", 0.5 x (1 + erf(x / sqrt 2)), with erf from Abramowitz & Stegun
+ * 7.1.26 (|error| < 1.5e-7, the formula tfjs uses too). 1 + erf(z) is formed as erfc(|z|) for
+ * z < 0 and 2 - erfc(z) otherwise, so the far negative tail has no cancellation.
+ */
+static inline float enc_gelu_erf(float x) {
+  float z = x * 0.70710678118654752f;
+  float a = z < 0 ? -z : z;
+  float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  float erfc = p * t * enc_expf(-a * a);
+  return 0.5f * x * (z < 0 ? erfc : 2.0f - erfc);
+}
+
+/* "gelu_new": 0.5 x (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). */
+static inline float enc_gelu_tanh(float x) {
+  float u2 = 1.5957691216057308f * (x + 0.044715f * x * x * x);
+  return x / (1.0f + enc_expf(-u2));
+}
+
+/* y[r][0..cols) += b for rows at stride ld. */
+ENC_CLONES static void enc_add_bias(float *y, size_t rows, size_t cols, size_t ld, const float *b) {
+  for (size_t r = 0; r < rows; r++) {
+    float *row = y + r * ld;
+    for (size_t j = 0; j < cols; j++) row[j] += b[j];
+  }
+}
+
+/* y = act(y + b) over rows x cols (contiguous). */
+ENC_CLONES static void enc_bias_act(float *y, size_t rows, size_t cols, const float *b, int act) {
+  for (size_t r = 0; r < rows; r++) {
+    float *row = y + r * cols;
+    if (act == ENC_GELU)
+      for (size_t j = 0; j < cols; j++) row[j] = enc_gelu_erf(row[j] + b[j]);
+    else if (act == ENC_GELU_TANH)
+      for (size_t j = 0; j < cols; j++) row[j] = enc_gelu_tanh(row[j] + b[j]);
+    else
+      for (size_t j = 0; j < cols; j++) {
+        float v = row[j] + b[j];
+        row[j] = v > 0 ? v : 0;
+      }
+  }
+}
+
+/*
+ * Softmax of each of `rows` rows of s (length n) after adding the key bias kb. The max and the sum
+ * run in 16 independent lanes: a plain float reduction would not vectorise without -ffast-math.
+ */
+ENC_CLONES static void enc_softmax_rows(float *s, size_t rows, size_t n, const float *kb) {
+  enum { L = 16 };
+  for (size_t r = 0; r < rows; r++) {
+    float *row = s + r * n;
+    float lane[L];
+    for (size_t k = 0; k < L; k++) lane[k] = -INFINITY;
+    size_t j = 0;
+    for (; j + L <= n; j += L)
+      for (size_t k = 0; k < L; k++) {
+        float v = row[j + k] + kb[j + k];
+        row[j + k] = v;
+        lane[k] = v > lane[k] ? v : lane[k];
+      }
+    float m = -INFINITY;
+    for (; j < n; j++) {
+      row[j] += kb[j];
+      m = row[j] > m ? row[j] : m;
+    }
+    for (size_t k = 0; k < L; k++) m = lane[k] > m ? lane[k] : m;
+    for (j = 0; j < n; j++) row[j] = enc_expf(row[j] - m);
+    for (size_t k = 0; k < L; k++) lane[k] = 0;
+    for (j = 0; j + L <= n; j += L)
+      for (size_t k = 0; k < L; k++) lane[k] += row[j + k];
+    float sum = 0;
+    for (; j < n; j++) sum += row[j];
+    for (size_t k = 0; k < L; k++) sum += lane[k];
+    float inv = 1.0f / sum;
+    for (j = 0; j < n; j++) row[j] *= inv;
+  }
+}
+
+/*
+ * LayerNorm of v (length d) into out: (v - mean) / sqrt(var + eps) * g + beta, the mean and the
+ * biased variance accumulated in float64 lanes. out may equal v.
+ */
+ENC_CLONES static void enc_layer_norm_row(const float *v, float *out, size_t d, const float *g, const float *beta,
+                                          double eps) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 8 <= d; j += 8)
+    for (size_t k = 0; k < 8; k++) acc[k] += v[j + k];
+  double sum = 0;
+  for (; j < d; j++) sum += v[j];
+  for (size_t k = 0; k < 8; k++) sum += acc[k];
+  double mean = sum / (double)d;
+  for (size_t k = 0; k < 8; k++) acc[k] = 0;
+  j = 0;
+  for (; j + 8 <= d; j += 8)
+    for (size_t k = 0; k < 8; k++) {
+      double c = v[j + k] - mean;
+      acc[k] += c * c;
+    }
+  double ss = 0;
+  for (; j < d; j++) ss += (v[j] - mean) * (v[j] - mean);
+  for (size_t k = 0; k < 8; k++) ss += acc[k];
+  float inv = (float)(1.0 / sqrt(ss / (double)d + eps));
+  float mf = (float)mean;
+  for (j = 0; j < d; j++) out[j] = (v[j] - mf) * inv * g[j] + beta[j];
+}
+
+/*
+ * For query row r (r < rows): y[r] += b + x[res(r)], then x[r] = LayerNorm(y[r]); res(r) = r * rstride.
+ * With rstride > 1 (the [CLS]-only last layer) the rows are compacted to the front of x; since
+ * r <= r * rstride and rows are visited in order, no residual row is overwritten before it is read.
+ */
+ENC_CLONES static void enc_residual_norm(float *y, float *x, size_t rows, size_t rstride, size_t d, const float *b,
+                                         const float *g, const float *beta, double eps) {
+  for (size_t r = 0; r < rows; r++) {
+    float *yr = y + r * d;
+    const float *xr = x + r * rstride * d;
+    for (size_t j = 0; j < d; j++) yr[j] += b[j] + xr[j];
+    enc_layer_norm_row(yr, x + r * d, d, g, beta, eps);
+  }
+}
+
+/* C (m x n, ldc) = A (m x k, lda) B^T, with B given as n x k (ldb): HF Linear's [out, in] weights. */
+static void enc_gemm_nt(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb, float *c,
+                        size_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)lda, b,
+              (blasint)ldb, 0.0f, c, (blasint)ldc);
+}
+
+/*
+ * The layer's non-GEMM work (attention products, softmax, activation, LayerNorm) is split over as
+ * many threads as OpenBLAS uses, with plain pthreads: OpenBLAS's pool only runs BLAS calls, and
+ * between two large GEMMs its threads would otherwise sit idle while this one works alone.
+ */
+#define ENC_MAX_WORKERS 64
+
+typedef void (*enc_range_fn)(void *ctx, size_t begin, size_t end, size_t worker);
+
+typedef struct {
+  enc_range_fn fn;
+  void *ctx;
+  size_t begin, end, worker;
+} enc_job;
+
+#ifndef _WIN32
+#include <pthread.h>
+static void *enc_job_run(void *p) {
+  enc_job *j = (enc_job *)p;
+  j->fn(j->ctx, j->begin, j->end, j->worker);
+  return NULL;
+}
+#endif
+
+/* Runs fn over [0, n) cut into `workers` contiguous ranges, range 0 on this thread; returns when all are done. */
+static void enc_parallel(size_t workers, size_t n, enc_range_fn fn, void *ctx) {
+  if (workers > n) workers = n;
+  if (workers > ENC_MAX_WORKERS) workers = ENC_MAX_WORKERS;
+  if (workers <= 1) {
+    if (n > 0) fn(ctx, 0, n, 0);
+    return;
+  }
+  enc_job jobs[ENC_MAX_WORKERS];
+  for (size_t w = 0; w < workers; w++) jobs[w] = (enc_job){fn, ctx, n * w / workers, n * (w + 1) / workers, w};
+#ifndef _WIN32
+  pthread_t tid[ENC_MAX_WORKERS];
+  bool started[ENC_MAX_WORKERS] = {false};
+  for (size_t w = 1; w < workers; w++) started[w] = pthread_create(&tid[w], NULL, enc_job_run, &jobs[w]) == 0;
+  fn(ctx, jobs[0].begin, jobs[0].end, 0);
+  for (size_t w = 1; w < workers; w++) {
+    if (started[w]) pthread_join(tid[w], NULL);
+    else fn(ctx, jobs[w].begin, jobs[w].end, w); /* no thread to be had: do it here */
+  }
+#else
+  for (size_t w = 0; w < workers; w++) fn(ctx, jobs[w].begin, jobs[w].end, w);
+#endif
+}
+
+/* The attention of one layer: items are (sentence, head) pairs; each worker has its own score block. */
+typedef struct {
+  const float *qkv, *kb;
+  float *ctx, *s;
+  size_t T, tq, H, d, dh;
+} enc_attn_ctx;
+
+static void enc_attn_range(void *p, size_t begin, size_t end, size_t worker) {
+  const enc_attn_ctx *a = (const enc_attn_ctx *)p;
+  const size_t T = a->T, tq = a->tq, d = a->d, dh = a->dh, d3 = 3 * d;
+  float *s = a->s + worker * T * T;
+  for (size_t i = begin; i < end; i++) {
+    size_t b = i / a->H, h = i % a->H;
+    const float *q = a->qkv + b * T * d3 + h * dh, *k = q + d, *v = q + 2 * d;
+    enc_gemm_nt(tq, T, dh, q, d3, k, d3, s, T);
+    enc_softmax_rows(s, tq, T, a->kb + b * T);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)tq, (blasint)dh, (blasint)T, 1.0f, s, (blasint)T, v,
+                (blasint)d3, 0.0f, a->ctx + b * tq * d + h * dh, (blasint)d);
+  }
+}
+
+typedef struct {
+  float *y;
+  size_t cols, ld;
+  const float *b;
+  int act;
+} enc_rows_ctx;
+
+static void enc_add_bias_range(void *p, size_t begin, size_t end, size_t worker) {
+  const enc_rows_ctx *a = (const enc_rows_ctx *)p;
+  (void)worker;
+  enc_add_bias(a->y + begin * a->ld, end - begin, a->cols, a->ld, a->b);
+}
+
+static void enc_bias_act_range(void *p, size_t begin, size_t end, size_t worker) {
+  const enc_rows_ctx *a = (const enc_rows_ctx *)p;
+  (void)worker;
+  enc_bias_act(a->y + begin * a->cols, end - begin, a->cols, a->b, a->act);
+}
+
+typedef struct {
+  float *y, *x;
+  size_t d;
+  const float *b, *g, *beta;
+  double eps;
+} enc_norm_ctx;
+
+/* Rows are independent when rstride is 1 (in place, row r to row r), so they can be split. */
+static void enc_residual_norm_range(void *p, size_t begin, size_t end, size_t worker) {
+  const enc_norm_ctx *a = (const enc_norm_ctx *)p;
+  (void)worker;
+  enc_residual_norm(a->y + begin * a->d, a->x + begin * a->d, end - begin, 1, a->d, a->b, a->g, a->beta, a->eps);
+}
+
+/* Workers for this process: OpenBLAS's thread count, so that --threads means the same for both parts. */
+static size_t enc_workers(void) {
+  int t = openblas_get_num_threads();
+  return t < 1 ? 1 : t > ENC_MAX_WORKERS ? ENC_MAX_WORKERS : (size_t)t;
+}
+
+/* Floats of workspace encoderLayer needs for a batch x seq batch of width d and FFN width f, with `workers` score blocks. */
+static size_t enc_workspace(size_t batch, size_t seq, size_t d, size_t f, size_t workers) {
+  size_t n = batch * seq;
+  size_t wide = 3 * d > f ? 3 * d : f;
+  return n * wide + 2 * n * d + workers * seq * seq;
+}
+
+/*
+ * encoderWorkspace(batch, seq, hidden, intermediate): the floats `work` should hold for encoderLayer
+ * at OpenBLAS's current thread count (one seq x seq score block per thread; with less, encoderLayer
+ * uses fewer threads for the attention, down to one block).
+ */
+static napi_value encoder_workspace(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "encoderWorkspace";
+  size_t argc = 4;
+  napi_value argv[4];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (!check_argc(env, "encoderWorkspace(batch, seq, hidden, intermediate)", argc, 4)) return NULL;
+  size_t b, t, d, f;
+  if (!get_dim(env, argv[0], fn, "batch", &b) || !get_dim(env, argv[1], fn, "seq", &t) ||
+      !get_dim(env, argv[2], fn, "hidden", &d) || !get_dim(env, argv[3], fn, "intermediate", &f))
+    return NULL;
+  double need = (double)b * t * ((3.0 * d > f ? 3.0 * d : f) + 2.0 * d) + (double)enc_workers() * t * t;
+  if (need > (double)(SIZE_MAX / sizeof(float)) || need > 9007199254740991.0) {
+    throw_fmt(env, ERR_RANGE, "%s: %zu x %zu tokens of width %zu do not fit in memory", fn, b, t, d);
+    return NULL;
+  }
+  napi_value out;
+  CALL(env, napi_create_double(env, need, &out));
+  return out;
+}
+
+/*
+ * encoderLayer(x, batch, seq, heads, weights, keyBias, act, eps, work, clsOnly): one transformer
+ * layer over x (batch * seq rows of d floats, row-major), in place. weights: { qkvW [3d x d]
+ * (query rows pre-scaled by 1/sqrt(d/heads)), qkvB [3d], oW [d x d], oB, ln1G, ln1B [d],
+ * iW [f x d], iB [f], fW [d x f], fB, ln2G, ln2B [d] } in HF's [out, in] layout. keyBias: batch *
+ * seq additive attention biases (0 or a large negative number for padding). act: 0 gelu, 1
+ * gelu_new, 2 relu. clsOnly: compute the output of each sentence's first token only (keys and
+ * values still come from every token); they land in x's first `batch` rows.
+ */
+static napi_value encoder_layer(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "encoderLayer";
+  size_t argc = 10;
+  napi_value argv[10];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (!check_argc(env, "encoderLayer(x, batch, seq, heads, weights, keyBias, act, eps, work, clsOnly)", argc, 10))
+    return NULL;
+  float *x, *kb, *work;
+  size_t xn, kbn, workn, B, T, H;
+  double actd, eps;
+  bool cls_only = false;
+  if (!get_f32(env, argv[0], fn, "x", &x, &xn) || !get_dim(env, argv[1], fn, "batch", &B) ||
+      !get_dim(env, argv[2], fn, "seq", &T) || !get_dim(env, argv[3], fn, "heads", &H) ||
+      !get_f32(env, argv[5], fn, "keyBias", &kb, &kbn) || !get_number(env, argv[6], fn, "act", &actd) ||
+      !get_number(env, argv[7], fn, "eps", &eps) || !get_f32(env, argv[8], fn, "work", &work, &workn))
+    return NULL;
+  CALL(env, napi_get_value_bool(env, argv[9], &cls_only));
+  if (!(actd == ENC_GELU || actd == ENC_GELU_TANH || actd == ENC_RELU)) {
+    throw_fmt(env, ERR_RANGE, "%s: act must be 0 (gelu), 1 (gelu_new) or 2 (relu), got %g", fn, actd);
+    return NULL;
+  }
+  if (!(eps >= 0 && isfinite(eps))) {
+    throw_fmt(env, ERR_RANGE, "%s: eps must be a finite number >= 0, got %g", fn, eps);
+    return NULL;
+  }
+  napi_value w = argv[4];
+  napi_valuetype wt;
+  CALL(env, napi_typeof(env, w, &wt));
+  if (wt != napi_object) {
+    throw_fmt(env, ERR_TYPE, "%s: weights must be an object, got %s", fn, js_type_name(env, w));
+    return NULL;
+  }
+  float *qkvW, *qkvB, *oW, *oB, *g1, *b1, *iW, *iB, *fW, *fB, *g2, *b2;
+  size_t d = 0, f = 0;
+  if (!get_f32_prop(env, w, fn, "ln1G", 0, &g1, &d)) return NULL;
+  if (!get_f32_prop(env, w, fn, "iB", 0, &iB, &f)) return NULL;
+  if (d == 0 || H == 0 || d % H != 0) {
+    throw_fmt(env, ERR_RANGE, "%s: hidden size %zu (weights.ln1G) is not a positive multiple of heads %zu", fn, d, H);
+    return NULL;
+  }
+  if (f == 0) {
+    throw_fmt(env, ERR_RANGE, "%s: weights.iB is empty", fn);
+    return NULL;
+  }
+  if (!get_f32_prop(env, w, fn, "qkvW", 3 * d * d, &qkvW, NULL) || !get_f32_prop(env, w, fn, "qkvB", 3 * d, &qkvB, NULL) ||
+      !get_f32_prop(env, w, fn, "oW", d * d, &oW, NULL) || !get_f32_prop(env, w, fn, "oB", d, &oB, NULL) ||
+      !get_f32_prop(env, w, fn, "ln1B", d, &b1, NULL) || !get_f32_prop(env, w, fn, "iW", f * d, &iW, NULL) ||
+      !get_f32_prop(env, w, fn, "fW", d * f, &fW, NULL) || !get_f32_prop(env, w, fn, "fB", d, &fB, NULL) ||
+      !get_f32_prop(env, w, fn, "ln2G", d, &g2, NULL) || !get_f32_prop(env, w, fn, "ln2B", d, &b2, NULL))
+    return NULL;
+  size_t N = B * T;
+  if (B != 0 && T > SIZE_MAX / B / (3 * d + f + 1)) {
+    throw_fmt(env, ERR_RANGE, "%s: %zu x %zu tokens do not fit in memory", fn, B, T);
+    return NULL;
+  }
+  if (xn != N * d) {
+    throw_fmt(env, ERR_RANGE, "%s: x has %zu elements, batch x seq x hidden = %zu x %zu x %zu needs exactly %zu", fn, xn,
+              B, T, d, N * d);
+    return NULL;
+  }
+  if (kbn != N) {
+    throw_fmt(env, ERR_RANGE, "%s: keyBias has %zu elements, batch x seq = %zu needs exactly that", fn, kbn, N);
+    return NULL;
+  }
+  size_t need = enc_workspace(B, T, d, f, 1);
+  if (workn < need) {
+    throw_fmt(env, ERR_RANGE, "%s: work has %zu elements, this batch needs %zu (encoderWorkspace)", fn, workn, need);
+    return NULL;
+  }
+  if ((uintptr_t)work < (uintptr_t)(x + xn) && (uintptr_t)x < (uintptr_t)(work + need)) {
+    throw_fmt(env, ERR_RANGE, "%s: work must not share memory with x", fn);
+    return NULL;
+  }
+  if (N == 0) return NULL;
+
+  const size_t dh = d / H, d3 = 3 * d, wide = d3 > f ? d3 : f;
+  const size_t nq = cls_only ? B : N; /* query rows */
+  const size_t tq = cls_only ? 1 : T; /* query rows per sentence */
+  float *qkv = work, *inter = work, *ctx = work + N * wide, *y = ctx + N * d, *s = y + N * d;
+  const int act = (int)actd;
+  size_t workers = enc_workers();
+  size_t blocks = (workn - (need - T * T)) / (T * T);
+  if (workers > blocks) workers = blocks;
+
+  /* Q, K, V: [N, 3d]; with clsOnly, the queries of each sentence's first row only. */
+  if (!cls_only) {
+    enc_gemm_nt(N, d3, d, x, d, qkvW, d, qkv, d3);
+    enc_parallel(workers, N, enc_add_bias_range, &(enc_rows_ctx){qkv, d3, d3, qkvB, 0});
+  } else {
+    enc_gemm_nt(N, 2 * d, d, x, d, qkvW + d * d, d, qkv + d, d3);
+    enc_parallel(workers, N, enc_add_bias_range, &(enc_rows_ctx){qkv + d, 2 * d, d3, qkvB + d, 0});
+    enc_gemm_nt(B, d, d, x, T * d, qkvW, d, qkv, T * d3);
+    enc_add_bias(qkv, B, d, T * d3, qkvB);
+  }
+  /*
+   * Attention, per sentence and head: S = Q K^T (tq x T), softmax over keys, ctx = S V. These
+   * products are small (T x T x d/heads): split over OpenBLAS's own threads, each would pay a
+   * synchronisation and stall whenever one thread is descheduled. So the (sentence, head) pairs
+   * are split over our workers instead, each calling single-threaded sgemm (OpenBLAS is set to one
+   * thread meanwhile; its pthreads build is safe to call from several threads that way).
+   */
+  int blas = openblas_get_num_threads();
+  if (blas > 1) openblas_set_num_threads(1);
+  enc_attn_ctx attn = {qkv, kb, ctx, s, T, tq, H, d, dh};
+  enc_parallel(workers, B * H, enc_attn_range, &attn);
+  if (blas > 1) openblas_set_num_threads(blas);
+  /* Output projection, residual, LayerNorm: x[0..nq) = LN(ctx Wo^T + bo + x). */
+  enc_gemm_nt(nq, d, d, ctx, d, oW, d, y, d);
+  if (cls_only) enc_residual_norm(y, x, nq, T, d, oB, g1, b1, eps); /* compacting rows: in order, on one thread */
+  else enc_parallel(workers, nq, enc_residual_norm_range, &(enc_norm_ctx){y, x, d, oB, g1, b1, eps});
+  /* Feed-forward: x = LN(act(x Wi^T + bi) Wf^T + bf + x). */
+  enc_gemm_nt(nq, f, d, x, d, iW, d, inter, f);
+  enc_parallel(workers, nq, enc_bias_act_range, &(enc_rows_ctx){inter, f, f, iB, act});
+  enc_gemm_nt(nq, d, f, inter, f, fW, f, y, d);
+  enc_parallel(workers, nq, enc_residual_norm_range, &(enc_norm_ctx){y, x, d, fB, g2, b2, eps});
+  return NULL;
+}
+
+/* layerNormRows(x, rows, g, b, eps): each row of x (rows x g.length) replaced by its LayerNorm. */
+static napi_value layer_norm_rows(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "layerNormRows";
+  size_t argc = 5;
+  napi_value argv[5];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (!check_argc(env, "layerNormRows(x, rows, g, b, eps)", argc, 5)) return NULL;
+  float *x, *g, *b;
+  size_t xn, rows, d, bn;
+  double eps;
+  if (!get_f32(env, argv[0], fn, "x", &x, &xn) || !get_dim(env, argv[1], fn, "rows", &rows) ||
+      !get_f32(env, argv[2], fn, "g", &g, &d) || !get_f32(env, argv[3], fn, "b", &b, &bn) ||
+      !get_number(env, argv[4], fn, "eps", &eps))
+    return NULL;
+  if (bn != d || d == 0) {
+    throw_fmt(env, ERR_RANGE, "%s: g and b must have the same positive length, got %zu and %zu", fn, d, bn);
+    return NULL;
+  }
+  if (!(eps >= 0 && isfinite(eps))) {
+    throw_fmt(env, ERR_RANGE, "%s: eps must be a finite number >= 0, got %g", fn, eps);
+    return NULL;
+  }
+  if (rows > SIZE_MAX / d || xn != rows * d) {
+    throw_fmt(env, ERR_RANGE, "%s: x has %zu elements, rows x %zu needs exactly %zu", fn, xn, d, rows * d);
+    return NULL;
+  }
+  for (size_t r = 0; r < rows; r++) enc_layer_norm_row(x + r * d, x + r * d, d, g, b, eps);
+  return NULL;
+}
+
+/* linearF32(x, rows, w, bias, out): out = x W^T + bias, W [out x in] (HF Linear), all float32. */
+static napi_value linear_f32(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "linearF32";
+  size_t argc = 5;
+  napi_value argv[5];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (!check_argc(env, "linearF32(x, rows, w, bias, out)", argc, 5)) return NULL;
+  float *x, *w, *b, *y;
+  size_t xn, rows, wn, no, yn;
+  if (!get_f32(env, argv[0], fn, "x", &x, &xn) || !get_dim(env, argv[1], fn, "rows", &rows) ||
+      !get_f32(env, argv[2], fn, "w", &w, &wn) || !get_f32(env, argv[3], fn, "bias", &b, &no) ||
+      !get_f32(env, argv[4], fn, "out", &y, &yn))
+    return NULL;
+  if (no == 0 || wn % no != 0) {
+    throw_fmt(env, ERR_RANGE, "%s: w has %zu elements, not a multiple of bias's %zu outputs", fn, wn, no);
+    return NULL;
+  }
+  size_t ni = wn / no;
+  if (ni == 0 || rows > SIZE_MAX / (ni > no ? ni : no) || xn != rows * ni || yn != rows * no) {
+    throw_fmt(env, ERR_RANGE, "%s: x has %zu and out %zu elements; %zu rows of %zu inputs and %zu outputs need %zu and %zu",
+              fn, xn, yn, rows, ni, no, rows * ni, rows * no);
+    return NULL;
+  }
+  if (((uintptr_t)y < (uintptr_t)(x + xn) && (uintptr_t)x < (uintptr_t)(y + yn)) ||
+      ((uintptr_t)y < (uintptr_t)(w + wn) && (uintptr_t)w < (uintptr_t)(y + yn))) {
+    throw_fmt(env, ERR_RANGE, "%s: out must not share memory with x or w", fn);
+    return NULL;
+  }
+  if (rows == 0) return NULL;
+  enc_gemm_nt(rows, no, ni, x, ni, w, ni, y, no);
+  enc_add_bias(y, rows, no, no, b);
+  return NULL;
+}
+
+/* blasThreads(n?): sets OpenBLAS's thread count when n (>= 1) is given; returns the count in use. */
+static napi_value blas_threads(napi_env env, napi_callback_info cbinfo) {
+  static const char *fn = "blasThreads";
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc >= 1 && !is_nullish(env, argv[0])) {
+    size_t n;
+    if (!get_dim(env, argv[0], fn, "n", &n)) return NULL;
+    if (n < 1 || n > 4096) {
+      throw_fmt(env, ERR_RANGE, "%s: n must be between 1 and 4096, got %zu", fn, n);
+      return NULL;
+    }
+    openblas_set_num_threads((int)n);
+  }
+  napi_value out;
+  CALL(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  return out;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+/* ===================================== end of encoder kernels ===================================== */
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value version;
   napi_property_descriptor props[] = {
@@ -436,6 +1031,12 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"syevd", NULL, syevd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
+      /* encoder kernels (float32) */
+      {"encoderLayer", NULL, encoder_layer, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"encoderWorkspace", NULL, encoder_workspace, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"layerNormRows", NULL, layer_norm_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"linearF32", NULL, linear_f32, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blasThreads", NULL, blas_threads, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (napi_create_uint32(env, ISOTROPY_BLAS_API_VERSION, &version) != napi_ok) return NULL;

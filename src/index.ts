@@ -18,13 +18,17 @@ export * from './extract/index.js';
 export { ReportError } from './report/errors.js';
 export { captionText } from './report/caption.js';
 export type { ReportOptions, FigureFile, FigureOptions, FigureSet } from './report/index.js';
+// a saved probe result, for the report (the probe itself, with tfjs, is `isotropy-toolkit/probe`)
+export { checkProbeResult } from './probe/validate.js';
+export { ProbeError } from './probe/errors.js';
+export { PROBE_SCHEMA, type ProbeResult } from './probe/schema.js';
 
 /**
  * An analysis (from {@link analyze}, with its diagnostics) as one self-contained HTML page: charts
  * pre-rendered to SVG, no network access when opened. Loads vega on first use (about 0.3 s), so
- * importing this package stays fast.
+ * importing this package stays fast. `opts.probe` adds a section with a probe result.
  *
- * @throws ReportError when `analysis` is not one
+ * @throws ReportError when `analysis` is not one; ProbeError when `opts.probe` is not a probe result
  */
 export async function renderReport(analysis: Analysis, opts?: ReportOptions): Promise<string> {
   const report = await import('./report/index.js');

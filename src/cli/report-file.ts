@@ -1,7 +1,8 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { captionText, checkOutputPath, renderFigures, renderReport, writeFileAtomic, type Analysis } from '../index.js';
+import { captionText, checkOutputPath, checkProbeResult, renderFigures, renderReport, writeFileAtomic, type Analysis, type ProbeResult } from '../index.js';
 import { UsageError } from './errors.js';
+import { readJsonFile } from './read-json.js';
 
 /** Folder of the default report path, relative to the working directory. */
 export const REPORTS_DIR = 'reports';
@@ -23,11 +24,19 @@ export type ChartProgress = (done: number, total: number, id: string) => void;
  * the path is inside it (any other folder must exist). Inputs are never overwritten.
  */
 export async function saveReport(
-  analysis: Analysis, path: string, opts: { interactive: boolean; protect: readonly string[]; onProgress?: ChartProgress },
+  analysis: Analysis, path: string, opts: { interactive: boolean; protect: readonly string[]; onProgress?: ChartProgress; probe?: ProbeResult },
 ): Promise<void> {
-  const html = await renderReport(analysis, { interactive: opts.interactive, onProgress: opts.onProgress });
+  const html = await renderReport(analysis, { interactive: opts.interactive, onProgress: opts.onProgress, probe: opts.probe });
   if (dirname(path) === REPORTS_DIR) await mkdir(REPORTS_DIR, { recursive: true });
   await writeFileAtomic(path, html, { protect: opts.protect });
+}
+
+/**
+ * Reads the `--probe` file (`isotropy probe --json` / `--out`) for the report: a missing, non-JSON
+ * or malformed file is a one-line error naming it.
+ */
+export async function readProbeFile(path: string): Promise<ProbeResult> {
+  return checkProbeResult(await readJsonFile(path, 'the output of `isotropy probe --json` (or --out)'), path);
 }
 
 /**

@@ -1,21 +1,28 @@
 /**
- * Which TensorFlow.js backend runs the encoder. tfjs-node (native TensorFlow, multi-threaded) is
- * an optional dependency whose install downloads libtensorflow and often fails; the WebAssembly
- * backend (XNNPACK, SIMD, one thread under Node) always works and is the usual fallback; the pure
- * JavaScript cpu backend is the last resort.
+ * Which backend runs the encoder. `native` is our own float32 forward pass on the optional
+ * OpenBLAS addon (`native-encoder.ts`, no tfjs), used wherever the addon was built; the others are
+ * TensorFlow.js backends: tfjs-node (native TensorFlow, multi-threaded) is an optional dependency
+ * whose install downloads libtensorflow and often fails; the WebAssembly backend (XNNPACK, SIMD,
+ * one thread under Node) always works and is the usual fallback; the pure JavaScript cpu backend
+ * is the last resort.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { encoderKernelsUnavailableReason } from './native-kernels.js';
 import { ExtractError } from './types.js';
 
-/** A tfjs backend: `tensorflow` = @tensorflow/tfjs-node, `wasm` = WebAssembly, `cpu` = plain JS. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+/**
+ * An encoder backend: `native` = our OpenBLAS addon (float32, OpenBLAS threads); tfjs backends:
+ * `tensorflow` = @tensorflow/tfjs-node, `wasm` = WebAssembly, `cpu` = plain JS.
+ */
+export type BackendName = 'native' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** In order of preference. */
-const ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendName[] = ['native', 'tensorflow', 'wasm', 'cpu'];
+const ORDER = BACKEND_ORDER;
 
 // A variable specifier keeps TypeScript from resolving the optional package at compile time.
 const TFJS_NODE = '@tensorflow/tfjs-node';
@@ -26,14 +33,16 @@ let wasmPathsSet = false;
 let nodeLoad: Promise<string | undefined> | undefined;
 
 /**
- * Picks and initialises a tfjs backend and makes it the current one.
+ * Picks and initialises an encoder backend; a tfjs one becomes tfjs's current backend.
  *
- * Without `prefer`: tfjs-node (`'tensorflow'`) when `@tensorflow/tfjs-node` loads and registers
- * its backend with this process's tfjs-core, else `'wasm'`, else `'cpu'`. A missing tfjs-node, or
- * one whose native binding fails to load, falls through silently.
+ * Without `prefer`: `'native'` when the OpenBLAS addon with the encoder kernels loads (and
+ * `ISOTROPY_NATIVE` is not 0), else tfjs-node (`'tensorflow'`) when `@tensorflow/tfjs-node` loads
+ * and registers its backend with this process's tfjs-core, else `'wasm'`, else `'cpu'`. A missing
+ * addon or tfjs-node, or one whose binding fails to load, falls through silently.
  *
  * With `prefer`: that backend or an {@link ExtractError} saying why it cannot load (e.g.
- * `'tensorflow'` without tfjs-node installed).
+ * `'tensorflow'` without tfjs-node installed). `'native'` leaves tfjs untouched: it runs through
+ * `NativeEncoder` (or `openEncoder`), not the tfjs `Encoder`.
  *
  * Idempotent: a second call without `prefer` returns the backend already chosen (reselecting it if
  * someone switched away); calls are serialised, so concurrent callers agree. Also sets tfjs's
@@ -57,12 +66,12 @@ async function select(prefer?: BackendName): Promise<BackendName> {
     throw new ExtractError(`unknown backend '${String(prefer)}': use one of ${ORDER.join(', ')}`);
   }
   const target = prefer ?? active;
-  if (target !== undefined && active === target && tf.getBackend() === target) return target;
+  if (target !== undefined && active === target && (target === 'native' || tf.getBackend() === target)) return target;
   if (target !== undefined) {
     const why = await tryBackend(target);
     if (why !== undefined) {
       // a failed setBackend leaves tfjs pointing at the broken backend: go back to the working one
-      if (active !== undefined && tf.getBackend() !== active) await tryBackend(active);
+      if (active !== undefined && active !== 'native' && tf.getBackend() !== active) await tryBackend(active);
       throw new ExtractError(`cannot use the '${target}' backend: ${why}`);
     }
     active = target;
@@ -79,6 +88,7 @@ async function select(prefer?: BackendName): Promise<BackendName> {
 
 /** Makes `name` the current backend; returns undefined on success, else the reason it failed. */
 async function tryBackend(name: BackendName): Promise<string | undefined> {
+  if (name === 'native') return encoderKernelsUnavailableReason() ?? undefined;
   try {
     if (name === 'tensorflow') {
       const why = await loadTfjsNode();

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendName } from './backend.js';
 import { Encoder } from './encoder.js';
+import { NativeEncoder } from './native-encoder.js';
 import type { Checkpoint } from './types.js';
 import type { WorkerReply, WorkerRequest } from './pool.js';
 
@@ -18,7 +19,8 @@ function failure(err: unknown, id?: number): WorkerReply {
 
 try {
   await initBackend(backend);
-  const encoder = Encoder.create(ckpt);
+  // native is normally run in-process by openEncoder (OpenBLAS threads); a pool of it still works
+  const encoder = backend === 'native' ? NativeEncoder.create(ckpt) : Encoder.create(ckpt);
   // Batches are encoded one after another; the queue keeps replies in arrival order.
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (m: WorkerRequest) => {

@@ -9,39 +9,13 @@
  * backend, whose transposing matMul variants are several times slower.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ExtractError, maxSequenceLength, type Checkpoint, type EncoderConfig, type HostTensor, type TokenBatch } from './types.js';
+import {
+  checkBatch, checkEncoderWeights, checkRequest, emptyResult, encodePlan, MASKED, MIN_COUNT, positionIds,
+  type EncodeRequest, type EncodeResult, type Pooling,
+} from './encode-request.js';
+import { maxSequenceLength, type Checkpoint, type EncoderConfig, type HostTensor, type TokenBatch } from './types.js';
 
-/**
- * How one vector is drawn from a sentence's token states.
- * - `cls`: the first token's hidden state ([CLS] for BERT, `<s>` for RoBERTa), per requested layer.
- * - `pooler`: `tanh(W cls + b)` over the last layer's first token: BERT's pooler output. Needs the
- *   checkpoint's `pooler.dense.*` weights; independent of the requested layers.
- * - `mean`: the mean over the real tokens (attention mask 1, special tokens included, padding
- *   excluded), as sentence-transformers does, per requested layer.
- */
-export type Pooling = 'cls' | 'pooler' | 'mean';
-
-/** What {@link Encoder.encode} computes. */
-export interface EncodeRequest {
-  /**
-   * Indices into Hugging Face's `hidden_states`: 0 = embedding output (after its LayerNorm),
-   * i = output of transformer layer i, up to `numLayers`. Sorted, unique. Used by `cls` and
-   * `mean`; may be empty when only `pooler` is requested.
-   */
-  layers: number[];
-  /** Unique poolings; each gives one entry of {@link EncodeResult.pooled}. */
-  poolings: Pooling[];
-}
-
-/** The pooled vectors of one batch. */
-export interface EncodeResult {
-  /**
-   * Per requested pooling: `data` is float32, row-major `batch x layers x hiddenSize`, with
-   * `layers` = `request.layers.length` in the request's order; for `pooler`, `layers` is 1 (the
-   * model's pooler always reads the last layer).
-   */
-  pooled: Map<Pooling, { data: Float32Array; layers: number }>;
-}
+export type { EncodeRequest, EncodeResult, Pooling } from './encode-request.js';
 
 /** One transformer layer's device weights; Linear weights transposed to [in, out]. */
 interface DeviceLayer {
@@ -56,17 +30,9 @@ interface DeviceLayer {
 }
 
 /**
- * Additive attention bias on padded keys. Large enough that exp() underflows to exactly 0 after
- * softmax's max subtraction, small enough that a row with no real key stays finite (no NaN).
- */
-const MASKED = -1e9;
-/** sentence-transformers' clamp for the token count of the mean (all-padding rows give zeros). */
-const MIN_COUNT = 1e-9;
-
-/**
  * A checkpoint's weights on the current tfjs backend, and the forward pass over them.
  * Not safe for concurrent {@link Encoder.encode} calls on different backends; one process-wide
- * backend (see `initBackend`) is assumed.
+ * backend (see `initBackend`, with a tfjs backend name) is assumed.
  */
 export class Encoder {
   private disposed = false;
@@ -81,6 +47,8 @@ export class Encoder {
     private readonly embLnB: tf.Tensor1D,
     private readonly layers: DeviceLayer[],
     private readonly pooler: { wT: tf.Tensor2D; b: tf.Tensor1D } | undefined,
+    /** Attention as one 2-D product per (sentence, head) instead of one batched 4-D product. */
+    private readonly perHeadAttention: boolean,
   ) {}
 
   /**
@@ -91,43 +59,26 @@ export class Encoder {
    * @throws ExtractError when a shape disagrees with the config or the config is unusable
    */
   static create(ckpt: Checkpoint): Encoder {
+    checkEncoderWeights(ckpt);
     const c = ckpt.config;
     const w = ckpt.weights;
     const d = c.hiddenSize;
-    if (!(d > 0 && c.numHeads > 0 && d % c.numHeads === 0)) {
-      throw new ExtractError(`${ckpt.folder}: hidden_size ${d} is not a multiple of num_attention_heads ${c.numHeads}`);
-    }
-    if (w.layers.length !== c.numLayers) {
-      throw new ExtractError(`${ckpt.folder}: config says ${c.numLayers} layers, the weights have ${w.layers.length}`);
-    }
-    if (!['gelu', 'gelu_new', 'relu'].includes(c.hiddenAct)) {
-      throw new ExtractError(`${ckpt.folder}: unsupported hidden_act '${c.hiddenAct}' (gelu, gelu_new, relu)`);
-    }
-    const check = (t: HostTensor, shape: number[], name: string): HostTensor => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i]) || t.data.length !== n) {
-        throw new ExtractError(`${ckpt.folder}: ${name} has shape [${t.shape.join(', ')}], the config implies [${shape.join(', ')}]`);
-      }
-      return t;
-    };
     const scaleQ = 1 / Math.sqrt(d / c.numHeads);
     const created: tf.Tensor[] = [];
-    const vec = (t: HostTensor, n: number, name: string, scale = 1): tf.Tensor1D => {
-      check(t, [n], name);
+    const vec = (t: HostTensor, scale = 1): tf.Tensor1D => {
       const data = scale === 1 ? t.data : t.data.map((v) => v * scale);
       const out = tf.tensor1d(data, 'float32');
       created.push(out);
       return out;
     };
-    const mat = (t: HostTensor, rows: number, cols: number, name: string): tf.Tensor2D => {
-      check(t, [rows, cols], name);
-      const out = tf.tensor2d(t.data, [rows, cols], 'float32');
+    const mat = (t: HostTensor): tf.Tensor2D => {
+      const out = tf.tensor2d(t.data, t.shape as [number, number], 'float32');
       created.push(out);
       return out;
     };
     /** HF Linear [out, in] -> [in, out], optionally scaled. */
-    const linT = (t: HostTensor, out: number, inp: number, name: string, scale = 1): tf.Tensor2D => {
-      check(t, [out, inp], name);
+    const linT = (t: HostTensor, scale = 1): tf.Tensor2D => {
+      const [out, inp] = t.shape;
       const src = t.data;
       const dst = new Float32Array(out * inp);
       for (let o = 0; o < out; o++) {
@@ -139,41 +90,21 @@ export class Encoder {
       return res;
     };
     try {
-      const f = c.intermediateSize;
-      const layers = w.layers.map((l, i): DeviceLayer => {
-        const p = `encoder.layer.${i}.`;
-        return {
-          qT: linT(l.queryW, d, d, p + 'attention.self.query.weight', scaleQ),
-          qB: vec(l.queryB, d, p + 'attention.self.query.bias', scaleQ),
-          kT: linT(l.keyW, d, d, p + 'attention.self.key.weight'),
-          kB: vec(l.keyB, d, p + 'attention.self.key.bias'),
-          vT: linT(l.valueW, d, d, p + 'attention.self.value.weight'),
-          vB: vec(l.valueB, d, p + 'attention.self.value.bias'),
-          oT: linT(l.attnOutW, d, d, p + 'attention.output.dense.weight'),
-          oB: vec(l.attnOutB, d, p + 'attention.output.dense.bias'),
-          ln1G: vec(l.attnLnG, d, p + 'attention.output.LayerNorm.weight'),
-          ln1B: vec(l.attnLnB, d, p + 'attention.output.LayerNorm.bias'),
-          iT: linT(l.interW, f, d, p + 'intermediate.dense.weight'),
-          iB: vec(l.interB, f, p + 'intermediate.dense.bias'),
-          fT: linT(l.outW, d, f, p + 'output.dense.weight'),
-          fB: vec(l.outB, d, p + 'output.dense.bias'),
-          ln2G: vec(l.outLnG, d, p + 'output.LayerNorm.weight'),
-          ln2B: vec(l.outLnB, d, p + 'output.LayerNorm.bias'),
-        };
-      });
-      const pooler = w.poolerW && w.poolerB
-        ? { wT: linT(w.poolerW, d, d, 'pooler.dense.weight'), b: vec(w.poolerB, d, 'pooler.dense.bias') }
-        : undefined;
-      return new Encoder(
-        c,
-        mat(w.wordEmb, c.vocabSize, d, 'embeddings.word_embeddings.weight'),
-        mat(w.posEmb, c.maxPositions, d, 'embeddings.position_embeddings.weight'),
-        mat(w.typeEmb, c.typeVocabSize, d, 'embeddings.token_type_embeddings.weight'),
-        vec(w.embLnG, d, 'embeddings.LayerNorm.weight'),
-        vec(w.embLnB, d, 'embeddings.LayerNorm.bias'),
-        layers,
-        pooler,
-      );
+      const layers = w.layers.map((l): DeviceLayer => ({
+        qT: linT(l.queryW, scaleQ), qB: vec(l.queryB, scaleQ),
+        kT: linT(l.keyW), kB: vec(l.keyB),
+        vT: linT(l.valueW), vB: vec(l.valueB),
+        oT: linT(l.attnOutW), oB: vec(l.attnOutB),
+        ln1G: vec(l.attnLnG), ln1B: vec(l.attnLnB),
+        iT: linT(l.interW), iB: vec(l.interB),
+        fT: linT(l.outW), fB: vec(l.outB),
+        ln2G: vec(l.outLnG), ln2B: vec(l.outLnB),
+      }));
+      const pooler = w.poolerW && w.poolerB ? { wT: linT(w.poolerW), b: vec(w.poolerB) } : undefined;
+      // tfjs-wasm runs a batched (3-D/4-D) matMul in a plain scalar loop, about 10x slower than
+      // the XNNPACK kernel it uses for a single 2-D product; the other backends batch well.
+      const perHead = tf.getBackend() === 'wasm';
+      return new Encoder(c, mat(w.wordEmb), mat(w.posEmb), mat(w.typeEmb), vec(w.embLnG), vec(w.embLnB), layers, pooler, perHead);
     } catch (err) {
       for (const t of created) t.dispose();
       throw err;
@@ -193,10 +124,11 @@ export class Encoder {
   /**
    * Runs the encoder on one padded batch, up to the deepest layer needed (all of them when
    * `pooler` is requested), and returns the requested poolings. Device memory is released before
-   * returning, also on error, so the tensor count does not grow across calls.
+   * returning, also on error, so the tensor count does not grow across calls. Without the `mean`
+   * pooling, the deepest layer is computed for each sentence's first token only (its keys and
+   * values still come from every token), which is all `cls` and `pooler` read.
    *
-   * RoBERTa position ids follow transformers' create_position_ids_from_input_ids: they count the
-   * tokens whose id is not `padTokenId`, starting at `padTokenId + 1`; BERT's are 0..seq-1.
+   * Position ids: see `positionIds` (RoBERTa's skip padding, as in transformers).
    * A padded row gives the same vectors (to float32 rounding) as the same sentence alone.
    * An empty batch (batch 0) returns empty arrays.
    * @throws ExtractError for a layer outside 0..numLayers, unsorted or repeated layers or
@@ -207,23 +139,13 @@ export class Encoder {
     if (this.disposed) throw new Error('Encoder used after dispose()');
     const c = this.config;
     const d = c.hiddenSize;
-    this.checkRequest(req);
-    this.checkBatch(batch);
+    checkRequest(c, this.hasPooler, req);
+    checkBatch(c, batch);
     const { batch: B, seq: T } = batch;
-    const wantLayers = req.poolings.some((p) => p !== 'pooler');
-    const wantPooler = req.poolings.includes('pooler');
+    if (B === 0) return emptyResult(req);
+    const { depth, wanted, firstTokenOnlyAtDepth } = encodePlan(c, req);
 
     const pooled = new Map<Pooling, { data: Float32Array; layers: number }>();
-    if (B === 0) {
-      for (const p of req.poolings) {
-        const layers = p === 'pooler' ? 1 : req.layers.length;
-        pooled.set(p, { data: new Float32Array(0), layers });
-      }
-      return { pooled };
-    }
-    const depth = Math.max(wantPooler ? c.numLayers : 0, wantLayers && req.layers.length ? req.layers[req.layers.length - 1] : 0);
-    const wanted = new Set(wantLayers ? req.layers : []);
-
     const keep: tf.Tensor[] = [];
     const hold = <X extends tf.Tensor>(t: X): X => {
       keep.push(t);
@@ -232,7 +154,7 @@ export class Encoder {
     const perPooling = new Map<Pooling, tf.Tensor2D[]>();
     for (const p of req.poolings) perPooling.set(p, []);
     try {
-      const positions = this.positionIds(batch);
+      const positions = positionIds(c, batch);
       const clsIdx = hold(tf.tensor1d(Int32Array.from({ length: B }, (_, b) => b * T), 'int32'));
       // additive attention bias [B, 1, 1, T]; mask and counts for the mean [B, T, 1], [B, 1]
       const maskF = Float32Array.from(batch.mask, (m) => (m ? 1 : 0));
@@ -249,17 +171,21 @@ export class Encoder {
         const x = tf.addN([tf.gather(this.wordEmb, ids), tf.gather(this.posEmb, pos), tf.gather(this.typeEmb, types)]);
         return layerNorm(x as tf.Tensor2D, this.embLnG, this.embLnB, c.layerNormEps);
       });
+      // h holds B * T token rows, or B first-token rows once the first-token-only layer ran
+      let firstOnly = false;
       try {
         for (let l = 0; l <= depth; l++) {
           if (l > 0) {
             const prev = h;
-            h = tf.tidy(() => this.layer(prev, this.layers[l - 1], bias, B, T));
+            const only = firstTokenOnlyAtDepth && l === depth && T > 1;
+            h = tf.tidy(() => this.layer(prev, this.layers[l - 1], bias, B, T, only ? clsIdx : undefined));
             prev.dispose();
+            firstOnly = only;
           }
           if (wanted.has(l)) {
             const cur = h;
             const cls = perPooling.get('cls');
-            if (cls) cls.push(hold(tf.tidy(() => tf.gather(cur, clsIdx))));
+            if (cls) cls.push(hold(firstOnly ? tf.clone(cur) : tf.tidy(() => tf.gather(cur, clsIdx))));
             const mean = perPooling.get('mean');
             if (mean && meanW) {
               mean.push(hold(tf.tidy(() => tf.sum(tf.mul(tf.reshape(cur, [B, T, d]), meanW), 1) as tf.Tensor2D)));
@@ -268,10 +194,10 @@ export class Encoder {
         }
         const pool = perPooling.get('pooler');
         if (pool) {
-          const pw = this.pooler;
-          if (!pw) throw new ExtractError('pooler requested but the checkpoint has no pooler weights');
+          const pw = this.pooler!;
           const cur = h;
-          pool.push(hold(tf.tidy(() => tf.tanh(tf.fused.matMul({ a: tf.gather(cur, clsIdx), b: pw.wT, bias: pw.b })) as tf.Tensor2D)));
+          const first = firstOnly;
+          pool.push(hold(tf.tidy(() => tf.tanh(tf.fused.matMul({ a: first ? cur : tf.gather(cur, clsIdx), b: pw.wT, bias: pw.b })) as tf.Tensor2D)));
         }
       } finally {
         h.dispose();
@@ -305,21 +231,27 @@ export class Encoder {
     for (const t of all) t.dispose();
   }
 
-  /** One transformer layer over [B*T, d] token states. Call inside tf.tidy. */
-  private layer(x: tf.Tensor2D, w: DeviceLayer, bias: tf.Tensor4D, B: number, T: number): tf.Tensor2D {
+  /**
+   * One transformer layer over [B*T, d] token states. With `firstRows` (the row index of each
+   * sentence's first token) only those rows get queries, output and feed-forward, and the result
+   * is [B, d]. Call inside tf.tidy.
+   */
+  private layer(x: tf.Tensor2D, w: DeviceLayer, bias: tf.Tensor4D, B: number, T: number, firstRows?: tf.Tensor1D): tf.Tensor2D {
     const c = this.config;
     const d = c.hiddenSize;
     const H = c.numHeads;
     const dh = d / H;
+    const Tq = firstRows ? 1 : T;
     const dense = (a: tf.Tensor2D, b: tf.Tensor2D, bb: tf.Tensor1D) => tf.fused.matMul({ a, b, bias: bb }) as tf.Tensor2D;
+    const xq = firstRows ? tf.gather(x, firstRows) : x;
     // heads: [B*T, d] -> [B, T, H, dh] -> [B, H, T, dh]; keys directly to [B, H, dh, T] so that
-    // both attention products are untransposed batched matMuls
-    const q = tf.transpose(tf.reshape(dense(x, w.qT, w.qB), [B, T, H, dh]), [0, 2, 1, 3]);
-    const k = tf.transpose(tf.reshape(dense(x, w.kT, w.kB), [B, T, H, dh]), [0, 2, 3, 1]);
-    const v = tf.transpose(tf.reshape(dense(x, w.vT, w.vB), [B, T, H, dh]), [0, 2, 1, 3]);
-    const probs = tf.softmax(tf.add(tf.matMul(q, k), bias));
-    const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D;
-    const a = layerNorm(tf.add(dense(ctx, w.oT, w.oB), x), w.ln1G, w.ln1B, c.layerNormEps);
+    // both attention products are untransposed matMuls
+    const q = tf.transpose(tf.reshape(dense(xq, w.qT, w.qB), [B, Tq, H, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
+    const k = tf.transpose(tf.reshape(dense(x, w.kT, w.kB), [B, T, H, dh]), [0, 2, 3, 1]) as tf.Tensor4D;
+    const v = tf.transpose(tf.reshape(dense(x, w.vT, w.vB), [B, T, H, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
+    const heads = this.perHeadAttention ? attentionPerHead(q, k, v, bias) : tf.matMul(tf.softmax(tf.add(tf.matMul(q, k), bias)), v);
+    const ctx = tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [B * Tq, d]) as tf.Tensor2D;
+    const a = layerNorm(tf.add(dense(ctx, w.oT, w.oB), xq), w.ln1G, w.ln1B, c.layerNormEps);
     let inter: tf.Tensor2D;
     if (c.hiddenAct === 'relu') {
       inter = tf.fused.matMul({ a, b: w.iT, bias: w.iB, activation: 'relu' }) as tf.Tensor2D;
@@ -329,72 +261,36 @@ export class Encoder {
     }
     return layerNorm(tf.add(dense(inter, w.fT, w.fB), a), w.ln2G, w.ln2B, c.layerNormEps);
   }
+}
 
-  private positionIds(batch: TokenBatch): Int32Array {
-    const { batch: B, seq: T, ids } = batch;
-    const out = new Int32Array(B * T);
-    if (this.config.modelType === 'roberta') {
-      const pad = this.config.padTokenId;
-      for (let b = 0; b < B; b++) {
-        let n = 0;
-        for (let t = 0; t < T; t++) {
-          const i = b * T + t;
-          out[i] = ids[i] === pad ? pad : pad + ++n;
-        }
-      }
-    } else {
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + t] = t;
-    }
-    return out;
+/**
+ * softmax(q k + bias) v for q [B, H, Tq, dh], k [B, H, dh, T], v [B, H, T, dh], bias [B, 1, 1, T],
+ * as one 2-D matMul per (sentence, head): the product tfjs-wasm hands to XNNPACK (its batched
+ * matMul is a scalar loop, ~10x slower). The per-head operands are cut from host copies of q, k
+ * and v (tfjs's unstack/slice of them costs more than the products), and the softmax runs once
+ * over all heads. Returns [B, H, Tq, dh]. Call inside tf.tidy.
+ */
+function attentionPerHead(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor4D {
+  const [B, H, Tq, dh] = q.shape;
+  const T = k.shape[3];
+  const qd = q.dataSync() as Float32Array, kd = k.dataSync() as Float32Array, vd = v.dataSync() as Float32Array;
+  const product = (a: Float32Array, aShape: [number, number], b: Float32Array, bShape: [number, number], out: Float32Array, at: number): void => {
+    const ta = tf.tensor2d(a, aShape), tb = tf.tensor2d(b, bShape);
+    const y = tf.matMul(ta, tb);
+    out.set(y.dataSync(), at);
+    tf.dispose([ta, tb, y]);
+  };
+  const heads = B * H;
+  const scores = new Float32Array(heads * Tq * T);
+  for (let i = 0; i < heads; i++) {
+    product(qd.subarray(i * Tq * dh, (i + 1) * Tq * dh), [Tq, dh], kd.subarray(i * dh * T, (i + 1) * dh * T), [dh, T], scores, i * Tq * T);
   }
-
-  private checkRequest(req: EncodeRequest): void {
-    const L = this.config.numLayers;
-    const poolings = new Set<string>();
-    for (const p of req.poolings) {
-      if (p !== 'cls' && p !== 'pooler' && p !== 'mean') {
-        throw new ExtractError(`unknown pooling '${String(p)}': use cls, pooler or mean`);
-      }
-      if (poolings.has(p)) throw new ExtractError(`pooling '${p}' requested twice`);
-      poolings.add(p);
-    }
-    if (poolings.has('pooler') && !this.pooler) {
-      throw new ExtractError('this checkpoint has no pooler weights (pooler.dense.*); use the cls or mean pooling');
-    }
-    let prev = -1;
-    for (const l of req.layers) {
-      if (!Number.isInteger(l) || l < 0 || l > L) {
-        throw new ExtractError(`layer ${l} does not exist: this model has layers 0 (embeddings) to ${L}`);
-      }
-      if (l <= prev) throw new ExtractError(`layers must be sorted and unique, got [${req.layers.join(', ')}]`);
-      prev = l;
-    }
+  const probs = tf.softmax(tf.add(tf.tensor4d(scores, [B, H, Tq, T]), bias)).dataSync() as Float32Array;
+  const ctx = new Float32Array(heads * Tq * dh);
+  for (let i = 0; i < heads; i++) {
+    product(probs.subarray(i * Tq * T, (i + 1) * Tq * T), [Tq, T], vd.subarray(i * T * dh, (i + 1) * T * dh), [T, dh], ctx, i * Tq * dh);
   }
-
-  private checkBatch(batch: TokenBatch): void {
-    const c = this.config;
-    const { batch: B, seq: T } = batch;
-    const n = B * T;
-    if (!Number.isInteger(B) || !Number.isInteger(T) || B < 0 || T < 0 ||
-        batch.ids.length !== n || batch.mask.length !== n || batch.typeIds.length !== n) {
-      throw new ExtractError(`malformed token batch: ${B} x ${T} with ${batch.ids.length} ids, ` +
-        `${batch.mask.length} mask and ${batch.typeIds.length} type entries`);
-    }
-    if (B > 0 && T === 0) throw new ExtractError('empty token sequences: every row needs at least one token');
-    if (T > this.maxSequence) {
-      throw new ExtractError(`a sequence of ${T} tokens is longer than this model's ${this.maxSequence} positions; truncate it`);
-    }
-    for (let i = 0; i < n; i++) {
-      const id = batch.ids[i];
-      if (id < 0 || id >= c.vocabSize) {
-        throw new ExtractError(`token id ${id} is outside the vocabulary (size ${c.vocabSize}): tokenizer and model do not match`);
-      }
-      const ty = batch.typeIds[i];
-      if (ty < 0 || ty >= c.typeVocabSize) {
-        throw new ExtractError(`token type id ${ty} is outside this model's ${c.typeVocabSize} type(s)`);
-      }
-    }
-  }
+  return tf.tensor4d(ctx, [B, H, Tq, dh]);
 }
 
 function layerNorm(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D {

@@ -36,9 +36,9 @@ export interface ExtractOptions {
   maxLength?: number;
   /** sentences per forward pass; default 32 */
   batchSize?: number;
-  /** tfjs backend; default the fastest that loads (tfjs-node, wasm, cpu) */
+  /** encoder backend; default the fastest that loads (native OpenBLAS addon, tfjs-node, wasm, cpu) */
   backend?: BackendName;
-  /** encoder threads, each with its own backend and copy of the weights; default: the cores for wasm/cpu, 1 for tfjs-node */
+  /** encoder threads: OpenBLAS threads for native; for wasm/cpu workers each with its own backend and copy of the weights; default: OpenBLAS's count for native, the cores for wasm/cpu, 1 for tfjs-node */
   threads?: number;
   /**
    * Sentences whose vectors hold NaN or Inf (a model that overflows on them) are left out of every

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from './backend.js';
-import type { EncodeRequest, EncodeResult, Pooling } from './encoder.js';
+import type { EncodeRequest, EncodeResult, Pooling } from './encode-request.js';
+import { loadEncoderKernels } from './native-kernels.js';
 import { ExtractError, type Checkpoint, type TokenBatch } from './types.js';
 
 /** Messages to an encode worker. */
@@ -24,9 +25,11 @@ export interface BatchEncoder {
 /**
  * Default number of encoder threads: the cores for the single-threaded wasm and cpu backends
  * (at most 8: each thread holds its own copy of the weights), 1 for tfjs-node, whose native
- * kernels already use every core.
+ * kernels already use every core; for `native`, OpenBLAS's own count (OPENBLAS_NUM_THREADS when
+ * set, else the cores).
  */
 export function defaultThreads(backend: BackendName): number {
+  if (backend === 'native') return loadEncoderKernels()?.blasThreads() ?? 1;
   return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(8, availableParallelism()));
 }
 

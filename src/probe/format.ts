@@ -1,5 +1,4 @@
-import type { ProbeResult, Summary } from './probe.js';
-import { PROBE_ISOTROPY_METRICS } from './probe.js';
+import { PROBE_ISOTROPY_METRICS, type ProbeResult, type Summary } from './schema.js';
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const num = (v: number) => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(Number(v.toPrecision(4))));
@@ -24,8 +23,13 @@ export function formatProbe(r: ProbeResult): string {
   const p = r.params;
   const out: string[] = [];
   const classes = r.labels.classes.map((c) => `${c.name}: ${c.count}`).join(', ');
-  out.push(`${r.input.path}: ${r.input.rows} rows x ${r.input.dims} dims`);
-  out.push(`labels ${r.labels.path}: ${r.labels.classes.length} classes (${classes}); majority class ${pct(r.majority)}`);
+  const { input, labels } = r;
+  const leftOut = [
+    ...(input.unlabelledRows ? [`${input.unlabelledRows} rows without a label`] : []),
+    ...(input.droppedRows ? [`${input.droppedRows} rows with NaN/Inf`] : []),
+  ];
+  out.push(`${input.path}${input.layer !== undefined ? ` (layer ${input.layer})` : ''}: ${input.rows} rows x ${input.dims} dims${leftOut.length ? ` (left out: ${leftOut.join(', ')})` : ''}`);
+  out.push(`labels ${labels.path}${labels.joinedOn !== undefined ? ` (joined to the rows by word, column ${JSON.stringify(labels.joinedOn)})` : ''}: ${labels.classes.length} classes (${classes}); majority class ${pct(r.majority)}`);
   out.push(`${p.folds}-fold stratified CV x ${p.seeds} seeds (from ${p.seed}), ${p.epochs} epochs, batch ${p.batchSize}, Adam lr ${p.learningRate}` +
     `${p.models.includes('mlp') ? `, mlp hidden ${p.hidden}` : ''}, backend ${p.backend}` +
     (p.isobn ? `; IsoBN momentum ${p.isobn.momentum}, eps ${p.isobn.eps}, beta ${p.isobn.beta}` : ''));

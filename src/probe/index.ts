@@ -8,7 +8,10 @@
  * process.stdout.write(formatProbe(result));
  * ```
  */
-export { probe, probeFiles, PROBE_SCHEMA, PROBE_ISOTROPY_METRICS, type ProbeOptions, type ProbeFilesOptions, type ProbeResult, type ProbeArm, type Summary, type ProbeIsotropyMetric } from './probe.js';
+export { probe, probeFiles, type ProbeOptions, type ProbeFilesOptions } from './probe.js';
+export { PROBE_SCHEMA, PROBE_ISOTROPY_METRICS, type ProbeResult, type ProbeArm, type Summary, type ProbeIsotropyMetric } from './schema.js';
+export { checkProbeResult } from './validate.js';
+export { loadProbeInput, type ProbeInput, type ProbeInputOptions } from './load.js';
 export { readLabels, encodeLabels, type LabelFormat, type LabelList, type EncodedLabels, type ReadLabelsOptions } from './labels.js';
 export { stratifiedFolds } from './folds.js';
 export { trainRun, type ProbeModel, type RunSpec, type RunResult, type ProbeData } from './train.js';

@@ -6,14 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../analyze/index.js';
 import { initBackend } from '../extract/backend.js';
-import { matrixSource, readEmbeddings } from '../io/index.js';
+import { matrixSource } from '../io/index.js';
 import { ISOBN_DEFAULTS, RUNNING_DEFAULTS } from '../transforms/index.js';
 import { ProbeError } from './errors.js';
 import { stratifiedFolds, mixSeed } from './folds.js';
-import { encodeLabels, readLabels, type EncodedLabels, type LabelFormat } from './labels.js';
-import { trainRun, type ProbeData, type ProbeModel } from './train.js';
-
-export const PROBE_SCHEMA = 'isotropy.probe/v1';
+import type { EncodedLabels } from './labels.js';
+import { loadProbeInput, type ProbeInputOptions } from './load.js';
+import { PROBE_ISOTROPY_METRICS, PROBE_SCHEMA, type ProbeArm, type ProbeIsotropyMetric, type ProbeModel, type ProbeResult, type Summary } from './schema.js';
+import { trainRun, type ProbeData } from './train.js';
 
 /** The probe's settings; every one has a default. */
 export interface ProbeOptions {
@@ -49,82 +49,28 @@ export interface ProbeOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Mean and biased (population) std over runs. */
-export interface Summary {
-  mean: number;
-  std: number;
-}
-
-/** The isotropy metrics reported for a classifier's input (see the analysis for definitions). */
-export const PROBE_ISOTROPY_METRICS = ['isoScore', 'std.cv', 'spectrum.effectiveRank', 'avgCosine', 'partitionIsotropy'] as const;
-export type ProbeIsotropyMetric = (typeof PROBE_ISOTROPY_METRICS)[number];
-
-/** One classifier, with or without IsoBN, over all seeds and folds. */
-export interface ProbeArm {
-  model: ProbeModel;
-  isobn: boolean;
-  /** held-out accuracy after the last epoch */
-  accuracy: Summary;
-  /** the first epoch whose held-out accuracy reaches the final one */
-  epochsToFinal: Summary;
-  /**
-   * IsoBN runs only: accuracy with IsoBN minus accuracy without, run by run (same seed, fold,
-   * initial weights and batch order), with how many runs it raised, lowered and left alone
-   */
-  vsPlain?: Summary & { better: number; worse: number; same: number };
-  /** mean held-out accuracy after each epoch */
-  curve: number[];
-  runs: { seed: number; fold: number; accuracy: number; epochsToFinal: number }[];
-  /**
-   * isotropy of the classifier's input over all rows: the embeddings themselves without IsoBN
-   * (std 0), else the trained IsoBN layer's output (inference scale), over the runs; null when
-   * not computed or not defined
-   */
-  isotropy: Record<ProbeIsotropyMetric, Summary | null> | null;
-}
-
-/** What {@link probe} returns (`isotropy probe --json`). */
-export interface ProbeResult {
-  schema: typeof PROBE_SCHEMA;
-  input: { path: string; rows: number; dims: number };
-  labels: { path: string; classes: { name: string; count: number }[]; threshold?: number };
-  /** accuracy of always answering the largest class */
-  majority: number;
-  params: {
-    folds: number; seeds: number; seed: number; epochs: number; batchSize: number; learningRate: number; hidden: number;
-    models: ProbeModel[]; isobn: { momentum: number; eps: number; beta: number } | null; backend: string;
-  };
-  arms: ProbeArm[];
-}
-
 /** Options of {@link probeFiles}: the probe's, and how to read the two files. */
-export interface ProbeFilesOptions extends ProbeOptions {
-  /** CSV/TSV column or JSONL field holding the label */
-  labelColumn?: string;
-  labelFormat?: LabelFormat;
-  /** labels are numbers split into two classes, `<= threshold` and `> threshold` */
-  threshold?: number;
-  /** layer of an (n, L, d) embeddings file; default the last */
-  layer?: number;
-}
+export interface ProbeFilesOptions extends ProbeOptions, Omit<ProbeInputOptions, 'onWarning'> {}
 
 /**
- * {@link probe} on an embeddings file (`.npy`) and a labels file (one label per row, in order).
+ * {@link probe} on an embeddings file (any format the analysis reads: .npy, .npz, safetensors,
+ * Parquet, Arrow, HDF5, GloVe/word2vec, CSV/TSV, JSONL; `layer`, `key`, `column`, `field` pick the
+ * array) and a labels file: one label per row, in order, or (`labelWord`) labels joined to the
+ * words of a GloVe/word2vec file. See {@link loadProbeInput}.
  *
  * @throws ProbeError for bad labels (a count that differs from the rows, one class only,
  *   non-numeric labels with `threshold`, unreadable files) and bad options; NpyError for the
- *   embeddings file
+ *   embeddings file; StatsError for a NaN/Inf row without `dropNonfinite`
  */
 export async function probeFiles(embeddings: string, labels: string, opts: ProbeFilesOptions = {}): Promise<ProbeResult> {
-  const list = await readLabels(labels, { column: opts.labelColumn, format: opts.labelFormat });
-  const emb = await readEmbeddings(embeddings, { layer: opts.layer });
-  if (list.values.length !== emb.rows) {
-    throw new ProbeError(`${labels}: ${list.values.length} labels for the ${emb.rows} rows of ${embeddings}; give one label per row, in the same order`);
-  }
-  const encoded = encodeLabels(list, { threshold: opts.threshold });
-  const result = await probe({ data: emb.data, rows: emb.rows, dims: emb.dims, path: embeddings }, encoded, opts);
+  const input = await loadProbeInput(embeddings, labels, opts);
+  const result = await probe({ data: input.data, rows: input.rows, dims: input.dims, path: embeddings }, input.labels, opts);
+  if (input.layer !== null) result.input.layer = input.layer;
+  if (input.droppedRows > 0) result.input.droppedRows = input.droppedRows;
+  if (input.unlabelledRows !== null) result.input.unlabelledRows = input.unlabelledRows;
   result.labels.path = labels;
   if (opts.threshold !== undefined) result.labels.threshold = opts.threshold;
+  if (opts.labelWord !== undefined) result.labels.joinedOn = opts.labelWord;
   return result;
 }
 

@@ -8,9 +8,9 @@ import { initializers, layers, sequential, type LayersModel } from '@tensorflow/
 import { mulberry32 } from '../analyze/sample.js';
 import { IsoBN, type IsoBNLayerArgs } from '../layers/index.js';
 import { mixSeed, shuffleInPlace } from './folds.js';
+import type { ProbeModel } from './schema.js';
 
-/** The classifiers the probe trains: softmax regression, or one ReLU hidden layer then softmax. */
-export type ProbeModel = 'linear' | 'mlp';
+export type { ProbeModel } from './schema.js';
 
 /** What one run trains, and how. */
 export interface RunSpec {

@@ -1,4 +1,6 @@
 import type { Analysis } from '../analyze/schema.js';
+import type { ProbeResult } from '../probe/schema.js';
+import { checkProbeResult } from '../probe/validate.js';
 import { CHARTS, type ChartEntry } from './charts/index.js';
 import type { Chart } from './charts/common.js';
 import { ReportError } from './errors.js';
@@ -6,6 +8,7 @@ import { formatNumber } from './format.js';
 import { pageHtml, type FigurePart, type SectionPart } from './html.js';
 import { browserBundles, shareImages } from './interactive.js';
 import { hasLayers, inputLabels } from './model.js';
+import { probeSectionHtml } from './probe-section.js';
 import { provenanceHtml } from './provenance.js';
 import { renderSvg } from './render.js';
 import { summaryTableHtml } from './summary-table.js';
@@ -22,6 +25,11 @@ export interface ReportOptions {
   title?: string;
   /** called after each chart is drawn: `done` of `total` charts, and the chart's id */
   onProgress?: (done: number, total: number, id: string) => void;
+  /**
+   * a probe result (`isotropy probe --json`, `probeFiles`) to show in a last section: accuracy with
+   * and without IsoBN, and the isotropy of the classifier's input; checked with `checkProbeResult`
+   */
+  probe?: ProbeResult;
 }
 
 const NO_DIAGNOSTICS = 'This analysis carries no per-dimension diagnostics (it was saved without them), so this figure cannot be drawn.';
@@ -75,10 +83,12 @@ export function reportCharts(a: Analysis): { entry: ChartEntry; chart: Chart | n
  * IsoBN's factors and the PCA scatter, as SVG drawn on the server. The page references nothing
  * outside itself (no web fonts, no CDN), and every string from the analysis (paths, labels) is
  * escaped. Figures that need `analysis.diagnostics` are replaced by a note when it has none.
+ * With `probe`, a last section shows the probe's result (see {@link probeSectionHtml}).
  *
- * @throws ReportError when `analysis` is not an analysis
+ * @throws ReportError when `analysis` is not an analysis; ProbeError when `probe` is not a probe result
  */
 export async function renderReport(analysis: Analysis, opts: ReportOptions = {}): Promise<string> {
+  const probe = opts.probe === undefined ? undefined : checkProbeResult(opts.probe, 'ReportOptions.probe');
   const charts = reportCharts(analysis);
   const labels = inputLabels(analysis);
   const specs: Record<string, unknown> = {};
@@ -115,6 +125,7 @@ export async function renderReport(analysis: Analysis, opts: ReportOptions = {})
     ...(hasLayers(analysis) ? [await section('layers', 'Across layers')] : []),
     await section('isobn', 'IsoBN factors'),
     await section('pca', 'PCA scatter of a sample'),
+    ...(probe ? [{ id: 'probe', title: 'Does IsoBN help a classifier? (probe)', intro: probeSectionHtml(probe), figures: [] }] : []),
   ];
   // the table goes after the glance chart
   sections[0].after = summaryTableHtml(analysis);

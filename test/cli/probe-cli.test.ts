@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildNpy, makeTempDir } from '../io/helpers.ts';
 import { gaussian } from '../helpers/random.ts';
-import { isotropy, type Run } from './run.ts';
+import { ROOT, isotropy, type Run } from './run.ts';
 
 const tmp = makeTempDir();
 test.after(() => tmp.cleanup());
@@ -42,6 +42,22 @@ test('probe prints the table; --json and --out give the isotropy.probe/v1 result
   assert.equal(result.arms.map((a: any) => [a.model, a.isobn]), [['linear', false]]);
   assert.is(result.labels.threshold, 0);
   assert.equal(JSON.parse(readFileSync(out, 'utf8')), result);
+});
+
+test('probe reads any input the analysis reads, with its flags and its errors: a safetensors tensor (--key)', () => {
+  const st = join(ROOT, 'fixtures/formats/tensors.safetensors');
+  const rows = (JSON.parse(readFileSync(join(ROOT, 'fixtures/formats/base.json'), 'utf8')) as { rows: number[][] }).rows;
+  const signs = tmp.file('signs.txt', text(rows.map((r) => (r[7] > 0 ? 'pos' : 'neg')).join('\n') + '\n'));
+  const r = isotropy('probe', st, '--key', 'emb', '--labels', signs, '--models', 'linear', '--json', ...FAST);
+  assert.is(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.input, { path: st, rows: 257, dims: 12 });
+  assert.ok(result.arms[0].accuracy.mean > 0.75, `accuracy ${result.arms[0].accuracy.mean}`);
+  // the same one-line error as analyze for the same flags
+  const probeErr = isotropy('probe', st, '--labels', signs, ...FAST);
+  failsCleanly(probeErr, /has 4 2-D\/3-D tensors: .*pick one with the key option \(--key\)/);
+  assert.is(probeErr.stderr, isotropy('analyze', st, '-q').stderr);
+  failsCleanly(isotropy('probe', emb, '--labels', labels, '--label-word', 'id', '--label-column', 'valence', ...FAST), /emb\.npy: --label-word joins labels to rows by word, but the rows of this file carry no words/);
 });
 
 test('bad labels: one line, exit 2', () => {

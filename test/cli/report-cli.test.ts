@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeTempDir } from '../io/helpers.ts';
+import { probeFixture } from '../report/probe-fixture.ts';
 import { isotropy, isotropyIn, ROOT } from './run.ts';
 
 const BASE = join(ROOT, 'fixtures/golden/base_f8.npy');
@@ -64,7 +65,7 @@ test('analyze --interactive inlines vega-embed; the static page runs no script',
 
 test('analyze: report flags are checked', () => {
   failsCleanly(isotropy('analyze', BASE, '--label', 'one', '--label', 'two'), /2 label\(s\) for 1 input\(s\): give one --label per input file/);
-  failsCleanly(isotropy('analyze', BASE, '--no-report', '--out', join(tmp.dir, 'x.html')), /--out, --interactive and --figures are about the report: leave out --no-report/);
+  failsCleanly(isotropy('analyze', BASE, '--no-report', '--out', join(tmp.dir, 'x.html')), /--out, --interactive, --figures and --probe are about the report: leave out --no-report/);
   failsCleanly(isotropy('analyze', BASE, '--figures', join(tmp.dir, 'missing', 'figs')), /--figures .*figs: its parent folder .* does not exist/);
   failsCleanly(isotropy('analyze', BASE, '--figures', BASE), /--figures .*: this is a file, not a folder/);
   failsCleanly(isotropy('analyze', BASE, '--out', join(tmp.dir, 'missing', 'x.html')), /output folder .* does not exist/);
@@ -108,6 +109,26 @@ test('--figures: one standalone SVG, a caption sidecar (and a PNG where resvg lo
     // no rasterizer here: said once, SVG still written
     assert.is(r.stderr.match(/figures are SVG only/g)?.length, 1);
   }
+});
+
+test('--probe: analyze and report add the probe section; a bad probe file is refused before any work', () => {
+  const probe = tmp.file('probe.json', new TextEncoder().encode(JSON.stringify(probeFixture())));
+  const fromAnalyze = join(tmp.dir, 'analyze-probe.html');
+  const a = isotropy('analyze', BASE, '--one-pass', '--probe', probe, '--out', fromAnalyze, '--json', '-q');
+  assert.is(a.code, 0, a.stderr);
+  assert.match(readFileSync(fromAnalyze, 'utf8'), '<section id="probe">');
+  const json = tmp.file('p-analysis.json', new TextEncoder().encode(a.stdout));
+  const out = join(tmp.dir, 'with-probe.html');
+  const r = isotropy('report', json, '--probe', probe, '--out', out);
+  assert.is(r.code, 0, r.stderr);
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, '<section id="probe">');
+  assert.match(html, /92\.4% ± 1\.9%/);
+  const bad = tmp.file('bad-probe.json', new TextEncoder().encode(JSON.stringify({ ...probeFixture(), arms: [] })));
+  failsCleanly(isotropy('report', json, '--probe', bad, '--out', join(tmp.dir, 'x.html')), /bad-probe\.json: "arms" is missing or empty; expected the output of `isotropy probe --json`/);
+  failsCleanly(isotropy('analyze', BASE, '--probe', bad, '--out', join(tmp.dir, 'x.html')), /bad-probe\.json: "arms" is missing or empty/);
+  failsCleanly(isotropy('report', json, '--probe', probe, '--out', probe), /refusing to overwrite the input file/);
+  assert.not.ok(existsSync(join(tmp.dir, 'x.html')));
 });
 
 test('report: bad inputs give one line and exit 2', () => {

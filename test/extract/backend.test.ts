@@ -4,6 +4,9 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../../src/extract/backend.ts';
 import { ExtractError } from '../../src/extract/types.ts';
+import { encoderKernelsUnavailableReason } from '../../src/extract/native-kernels.ts';
+
+const hasNative = encoderKernelsUnavailableReason() === null;
 
 const require = createRequire(import.meta.url);
 function hasTfjsNode(): boolean {
@@ -15,13 +18,33 @@ function hasTfjsNode(): boolean {
   }
 }
 
-test('initBackend() picks one of the three and is idempotent', async () => {
+test('initBackend() picks native where the addon is built, else one of the tfjs three, and is idempotent', async () => {
   const name = await initBackend();
-  assert.ok((['tensorflow', 'wasm', 'cpu'] as BackendName[]).includes(name));
-  assert.is(tf.getBackend(), name);
-  // without tfjs-node installed the default is wasm
-  if (!hasTfjsNode()) assert.is(name, 'wasm');
+  if (hasNative) assert.is(name, 'native');
+  else {
+    assert.ok((['tensorflow', 'wasm', 'cpu'] as BackendName[]).includes(name));
+    assert.is(tf.getBackend(), name);
+    // without tfjs-node installed the default is wasm
+    if (!hasTfjsNode()) assert.is(name, 'wasm');
+  }
   assert.is(await initBackend(), name);
+});
+
+test('native leaves tfjs alone; without the addon it is a clear ExtractError', async () => {
+  assert.is(await initBackend('wasm'), 'wasm');
+  if (hasNative) {
+    assert.is(await initBackend('native'), 'native');
+    assert.is(tf.getBackend(), 'wasm');
+    assert.is(await initBackend(), 'native');
+  } else {
+    try {
+      await initBackend('native');
+      assert.unreachable('should have thrown');
+    } catch (err) {
+      assert.instance(err, ExtractError);
+      assert.match((err as Error).message, /native BLAS addon/);
+    }
+  }
 });
 
 test('prefer cpu, then wasm; a later initBackend() keeps the last choice', async () => {

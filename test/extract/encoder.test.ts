@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../../src/extract/backend.ts';
 import { Encoder, type Pooling } from '../../src/extract/encoder.ts';
+import type { EncodeRequest, EncodeResult } from '../../src/extract/encode-request.ts';
+import { NativeEncoder } from '../../src/extract/native-encoder.ts';
+import { encoderKernelsUnavailableReason } from '../../src/extract/native-kernels.ts';
 import { ExtractError, type Checkpoint, type TokenBatch } from '../../src/extract/types.ts';
 import { loadCheckpoint } from '../../src/extract/checkpoint.ts';
 import { erf, referenceForward, relMaxDiff } from './reference.ts';
@@ -45,6 +48,18 @@ function vec(data: Float32Array, layers: number, d: number, row: number, layer: 
 
 const allLayers = (L: number) => Array.from({ length: L + 1 }, (_, i) => i);
 
+/** The two encoder implementations behind one shape: tfjs's Encoder on a backend, or the native one. */
+type Engine = BackendName;
+interface AnyEncoder { encode(b: TokenBatch, r: EncodeRequest): Promise<EncodeResult>; dispose(): void; readonly maxSequence: number; readonly hasPooler: boolean }
+async function makeEncoder(engine: Engine, ck: Checkpoint): Promise<AnyEncoder> {
+  if (engine === 'native') return NativeEncoder.create(ck);
+  assert.is(await initBackend(engine), engine);
+  return Encoder.create(ck);
+}
+const nativeWhy = encoderKernelsUnavailableReason();
+const ENGINES: Engine[] = nativeWhy === null ? ['cpu', 'wasm', 'native'] : ['cpu', 'wasm'];
+if (nativeWhy !== null) console.log(`  (native encoder tests skipped: ${nativeWhy})`);
+
 test('reference erf is accurate', () => {
   const known: Array<[number, number]> = [[0, 0], [0.5, 0.5204998778130465], [1, 0.8427007929497149],
     [-2, -0.9953222650189527], [2.7, 0.9998656672600594], [3.5, 0.9999992569016276]];
@@ -67,13 +82,12 @@ for (const m of MODEL_NAMES) {
   });
 }
 
-for (const backend of ['cpu', 'wasm'] as BackendName[]) {
+for (const backend of ENGINES) {
   for (const m of MODEL_NAMES) {
     test(`${backend} ${m}: every layer, cls / mean / pooler match numpy and the JS reference`, async () => {
-      assert.is(await initBackend(backend), backend);
       const ck = ckpts.get(m)!;
       const L = ck.config.numLayers, d = ck.config.hiddenSize;
-      const enc = Encoder.create(ck);
+      const enc = await makeEncoder(backend, ck);
       try {
         for (const e of expected.models[m].batches) {
           const batch = toBatch(e);
@@ -102,11 +116,31 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
       }
     });
 
-    test(`${backend} ${m}: a padded row gives the same vectors as the sentence alone`, async () => {
-      await initBackend(backend);
+    test(`${backend} ${m}: cls and pooler alone (last layer for the first token only) match numpy`, async () => {
       const ck = ckpts.get(m)!;
       const L = ck.config.numLayers, d = ck.config.hiddenSize;
-      const enc = Encoder.create(ck);
+      const enc = await makeEncoder(backend, ck);
+      try {
+        for (const e of expected.models[m].batches) {
+          for (const req of [{ layers: [L], poolings: ['cls', 'pooler'] as Pooling[] }, { layers: [1, L], poolings: ['cls'] as Pooling[] }, { layers: [], poolings: ['pooler'] as Pooling[] }]) {
+            const res = await enc.encode(toBatch(e), req);
+            for (let r = 0; r < e.batch; r++) {
+              const cls = res.pooled.get('cls');
+              if (cls) req.layers.forEach((l, k) => assert.ok(relMaxDiff(vec(cls.data, req.layers.length, d, r, k), e.cls[l][r]) < TOL, `${e.name} cls layer ${l} row ${r}`));
+              const pooler = res.pooled.get('pooler');
+              if (pooler) assert.ok(relMaxDiff(vec(pooler.data, 1, d, r, 0), e.pooler[r]) < TOL, `${e.name} pooler row ${r}`);
+            }
+          }
+        }
+      } finally {
+        enc.dispose();
+      }
+    });
+
+    test(`${backend} ${m}: a padded row gives the same vectors as the sentence alone`, async () => {
+      const ck = ckpts.get(m)!;
+      const L = ck.config.numLayers, d = ck.config.hiddenSize;
+      const enc = await makeEncoder(backend, ck);
       try {
         const e = expected.models[m].batches.find((b) => b.name === 'padded')!;
         const req = { layers: allLayers(L), poolings: ['cls', 'pooler', 'mean'] as Pooling[] };
@@ -126,11 +160,10 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
   }
 
   test(`${backend}: only the requested layers, in order; pooler ignores the layer list`, async () => {
-    await initBackend(backend);
     const ck = ckpts.get('tiny-bert')!;
     const d = ck.config.hiddenSize;
     const e = expected.models['tiny-bert'].batches.find((b) => b.name === 'pair')!;
-    const enc = Encoder.create(ck);
+    const enc = await makeEncoder(backend, ck);
     try {
       const res = await enc.encode(toBatch(e), { layers: [0, 1], poolings: ['mean', 'pooler'] });
       assert.equal([...res.pooled.keys()], ['mean', 'pooler']);
@@ -149,14 +182,13 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
   });
 
   test(`${backend}: gelu_new and relu activations match the JS reference`, async () => {
-    await initBackend(backend);
     const base = ckpts.get('tiny-bert')!;
     const e = expected.models['tiny-bert'].batches.find((b) => b.name === 'padded')!;
     for (const act of ['gelu_new', 'relu'] as const) {
       const ck: Checkpoint = { ...base, config: { ...base.config, hiddenAct: act } };
       const L = ck.config.numLayers, d = ck.config.hiddenSize;
       const ref = referenceForward(ck, toBatch(e));
-      const enc = Encoder.create(ck);
+      const enc = await makeEncoder(backend, ck);
       try {
         const res = await enc.encode(toBatch(e), { layers: [L], poolings: ['cls', 'mean'] });
         for (let r = 0; r < e.batch; r++) {
@@ -171,7 +203,7 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
     }
   });
 
-  test(`${backend}: device tensors do not grow across encode calls and are freed by dispose`, async () => {
+  if (backend !== 'native') test(`${backend}: device tensors do not grow across encode calls and are freed by dispose`, async () => {
     await initBackend(backend);
     const before = tf.memory().numTensors;
     const enc = Encoder.create(ckpts.get('tiny-roberta')!);
@@ -201,11 +233,10 @@ async function assert_rejects(p: Promise<unknown>, match?: RegExp): Promise<Extr
   throw new Error('unreachable');
 }
 
-test('missing pooler weights: pooler pooling is an ExtractError, the others work', async () => {
-  await initBackend('cpu');
+for (const engine of ENGINES.filter((e) => e !== 'wasm')) test(`${engine}: missing pooler weights: pooler pooling is an ExtractError, the others work`, async () => {
   const base = ckpts.get('tiny-bert')!;
   const ck: Checkpoint = { ...base, weights: { ...base.weights, poolerW: undefined, poolerB: undefined } };
-  const enc = Encoder.create(ck);
+  const enc = await makeEncoder(engine, ck);
   try {
     assert.is(enc.hasPooler, false);
     const e = expected.models['tiny-bert'].batches[0];
@@ -217,10 +248,9 @@ test('missing pooler weights: pooler pooling is an ExtractError, the others work
   }
 });
 
-test('bad requests and batches are ExtractErrors', async () => {
-  await initBackend('cpu');
-  const bert = Encoder.create(ckpts.get('tiny-bert')!);
-  const roberta = Encoder.create(ckpts.get('tiny-roberta')!);
+for (const engine of ENGINES.filter((e) => e !== 'wasm')) test(`${engine}: bad requests and batches are ExtractErrors`, async () => {
+  const bert = await makeEncoder(engine, ckpts.get('tiny-bert')!);
+  const roberta = await makeEncoder(engine, ckpts.get('tiny-roberta')!);
   try {
     const e = expected.models['tiny-bert'].batches[0];
     const b = toBatch(e);
@@ -264,6 +294,39 @@ test('create checks weight shapes against the config', async () => {
   assert.is(tf.memory().numTensors, before, 'partially uploaded weights are freed');
   const heads: Checkpoint = { ...base, config: { ...base.config, numHeads: 5 } };
   assert.throws(() => Encoder.create(heads), (err: unknown) => err instanceof ExtractError);
+  if (nativeWhy === null) {
+    assert.throws(() => NativeEncoder.create(ck), (err: unknown) => err instanceof ExtractError && /intermediate\.dense\.weight/.test((err as Error).message));
+    assert.throws(() => NativeEncoder.create(heads), (err: unknown) => err instanceof ExtractError && /not a multiple of num_attention_heads/.test((err as Error).message));
+    assert.throws(() => NativeEncoder.create(base, { threads: 0 }), (err: unknown) => err instanceof ExtractError && /threads/.test((err as Error).message));
+  }
+});
+
+test('native and wasm agree on a longer batch (64 tokens, padding, several heads)', async () => {
+  if (nativeWhy !== null) return;
+  const ck = ckpts.get('tiny-roberta')!;
+  const L = ck.config.numLayers;
+  const B = 5, T = 64;
+  const ids = new Int32Array(B * T).fill(1), mask = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    const n = T - 11 * b;
+    for (let t = 0; t < n; t++) {
+      ids[b * T + t] = t === 0 ? 0 : t === n - 1 ? 2 : 4 + ((b * 31 + t * 17) % 300);
+      mask[b * T + t] = 1;
+    }
+  }
+  const batch: TokenBatch = { ids, mask, typeIds: new Int32Array(B * T), batch: B, seq: T, truncated: 0 };
+  const req = { layers: allLayers(L), poolings: ['cls', 'pooler', 'mean'] as Pooling[] };
+  const native = NativeEncoder.create(ck);
+  const wasm = await makeEncoder('wasm', ck);
+  try {
+    const [a, b] = [await native.encode(batch, req), await wasm.encode(batch, req)];
+    const ref = referenceForward(ck, batch);
+    for (const p of req.poolings) assert.ok(relMaxDiff(a.pooled.get(p)!.data, b.pooled.get(p)!.data) < 1e-5, p);
+    for (let r = 0; r < B; r++) assert.ok(relMaxDiff(vec(a.pooled.get('cls')!.data, L + 1, ck.config.hiddenSize, r, L), ref.cls[L][r]) < TOL);
+  } finally {
+    native.dispose();
+    wasm.dispose();
+  }
 });
 
 test.run();

@@ -44,7 +44,7 @@ test('extract from a local folder: every pooling, every layer, in input order, e
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /skipped 1 empty line/);
   assert.match(r.stderr, /1 of 5 sentence\(s\) were longer than --max-length 32 tokens and were truncated/);
-  assert.match(r.stderr, /^backend: (wasm|tensorflow|cpu), \d+ thread\(s\)$/m);
+  assert.match(r.stderr, /^backend: (native|wasm|tensorflow|cpu), \d+ thread\(s\)$/m);
   const ref = await reference(BERT, 32);
   const cls = await readEmbeddings(join(tmp.dir, 'bert.cls.npy'), { layer: 2 });
   assert.equal(cls.shape, [5, 3, 32]);
@@ -68,7 +68,7 @@ test('extract from a local folder: every pooling, every layer, in input order, e
   assert.equal(meta.layers, [0, 1, 2]);
   assert.equal(meta.poolings, ['cls', 'pooler', 'mean']);
   assert.match(meta.input.sha256, /^[0-9a-f]{64}$/);
-  assert.ok(['wasm', 'tensorflow', 'cpu'].includes(meta.backend));
+  assert.ok(['native', 'wasm', 'tensorflow', 'cpu'].includes(meta.backend));
   assert.equal(meta.outputs.map((o: any) => o.shape), [[5, 3, 32], [5, 32], [5, 3, 32]]);
   assert.equal(readdirSync(tmp.dir).filter((f) => f.includes('.tmp-')), []);
 

@@ -15,6 +15,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { renderReport } from '../../src/report/index.ts';
 import { PAGE_CHARTS, fixtureAnalysis } from './fixture.ts';
+import { probeFixture } from './probe-fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,7 +41,10 @@ if (!available) {
     const analysis = await fixtureAnalysis({
       rows: 300, dims: 48, sample: 200, labels: ['BERT', 'RoBERTa', HOSTILE], transforms: 'isobn,whiten,abtt', rogue: [2, 3, 0],
     });
-    writeFileSync(files.static, await renderReport(analysis));
+    // the static page also carries a probe section, with a hostile class name
+    const probe = probeFixture();
+    probe.labels.classes[0].name = HOSTILE;
+    writeFileSync(files.static, await renderReport(analysis, { probe }));
     writeFileSync(files.interactive, await renderReport(analysis, { interactive: true }));
     context = await chromium.launchPersistentContext(join(work, 'profile'), {
       executablePath: CHROMIUM,
@@ -108,6 +112,11 @@ if (!available) {
     }
     // the hostile label is text on the page, never an element
     assert.is(await r.page.locator('img').count(), 0);
+    // the probe section: its two tables, as wide as the text column at most
+    const probeTables = await r.page.$$eval('#probe table.probe', (ts) => ts.map((t) => t.getBoundingClientRect().width));
+    assert.is(probeTables.length, 2);
+    const column = await r.page.$eval('main', (m) => m.getBoundingClientRect().width);
+    for (const w of probeTables) assert.ok(w <= column + 1, `probe table ${w} px wide in a ${column} px column`);
     assert.ok((await r.page.textContent('body'))!.includes(HOSTILE));
     // the heatmap images decode (a broken data: URL would have no natural size)
     const images = await r.page.$$eval('#chart-corr-heatmap image', (els) => els.length);

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { formatAnalysis } from '../format.js';
 import { readOptions, transformParamOptions, transformParams, warner } from '../options.js';
 import { Progress } from '../progress.js';
-import { checkFiguresDir, checkReportPath, defaultReportPath, saveFigures, saveReport } from '../report-file.js';
+import { checkFiguresDir, checkReportPath, defaultReportPath, readProbeFile, saveFigures, saveReport } from '../report-file.js';
 
 export const command = 'analyze <files..>';
 export const describe = 'Isotropy metrics of embeddings, before and after IsoBN (and other transforms)';
@@ -20,6 +20,7 @@ export function builder(y: Argv) {
     .option('label', { type: 'string', array: true, describe: 'name of each input in the report, one per file, in order (default: file names)', group: 'Report:' })
     .option('interactive', { type: 'boolean', default: false, describe: 'inline vega so the charts have tooltips and zoom, still offline (larger file)', group: 'Report:' })
     .option('figures', { type: 'string', describe: 'also write each chart as a standalone SVG (and PNG, with @resvg/resvg-js) with its caption into this folder', group: 'Report:' })
+    .option('probe', { type: 'string', describe: 'add a section with this probe result (isotropy probe --json / --out): accuracy with and without IsoBN', group: 'Report:' })
     .option('sample-rows', { type: 'number', default: DEFAULT_SAMPLE_ROWS, describe: 'rows in the seeded PCA scatter, 0 to 5000', group: 'Report:' })
     .option('backend', { type: 'string', default: 'auto', describe: 'kernels: auto (native > wasm > js), native (OpenBLAS addon), wasm, tfjs-node, js' })
     .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores, at most 8); native and tfjs-node thread themselves' })))
@@ -31,9 +32,12 @@ export function builder(y: Argv) {
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
   const progress = new Progress(!argv.quiet);
   const files = argv.files as string[];
-  if (!argv.report && (argv.out || argv.interactive || argv.figures)) throw new UsageError('--out, --interactive and --figures are about the report: leave out --no-report');
+  if (!argv.report && (argv.out || argv.interactive || argv.figures || argv.probe)) throw new UsageError('--out, --interactive, --figures and --probe are about the report: leave out --no-report');
   if (argv.figures) await checkFiguresDir(argv.figures);
-  if (argv.report) await checkReportPath(argv.out ?? defaultReportPath(files), files);
+  // read before the long work, so that a bad file fails at once
+  const probe = argv.probe ? await readProbeFile(argv.probe) : undefined;
+  const inputs = argv.probe ? [...files, argv.probe] : files;
+  if (argv.report) await checkReportPath(argv.out ?? defaultReportPath(files), inputs);
   try {
     const result = await analyze(files, {
       ...transformParams(argv),
@@ -59,12 +63,12 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
     const charts = (what: string) => (done: number, total: number) => drawing.update(what, done, total);
     if (argv.report) {
       reportPath = argv.out ?? defaultReportPath(files);
-      await saveReport(result, reportPath, { interactive: argv.interactive, protect: files, onProgress: charts('report') });
+      await saveReport(result, reportPath, { interactive: argv.interactive, protect: inputs, probe, onProgress: charts('report') });
       drawing.done();
     }
     let figures = '';
     if (argv.figures) {
-      const { files: written, pngUnavailable } = await saveFigures(result, argv.figures, { protect: files, onProgress: charts('figures') });
+      const { files: written, pngUnavailable } = await saveFigures(result, argv.figures, { protect: inputs, onProgress: charts('figures') });
       drawing.done();
       // said once: the figures are still written, as SVG
       if (pngUnavailable && !argv.quiet) process.stderr.write(`warning: figures are SVG only. ${pngUnavailable}\n`);

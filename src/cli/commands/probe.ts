@@ -3,17 +3,18 @@ import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { writeFileAtomic } from '../../index.js';
 import { UsageError } from '../errors.js';
-import { warner } from '../options.js';
+import { readOptions, warner } from '../options.js';
 import { Progress } from '../progress.js';
 
 export const command = 'probe <embeddings>';
 export const describe = 'Does IsoBN help a classifier on frozen embeddings? Linear and MLP probes, k-fold CV over seeds';
 
 export function builder(y: Argv) {
-  return y
-    .positional('embeddings', { type: 'string', demandOption: true, describe: '.npy file of shape (n, d) or (n, layers, d)' })
+  return readOptions(y
+    .positional('embeddings', { type: 'string', demandOption: true, describe: 'embeddings file: .npy (n, d) or (n, layers, d), .npz, safetensors, Parquet, Arrow, HDF5, GloVe/word2vec, CSV/TSV, JSONL' })
     .option('labels', { type: 'string', demandOption: true, describe: 'one label per row, in order: a text file (one per line), or a .csv/.tsv column or .jsonl field (--label-column)' })
     .option('label-column', { type: 'string', describe: 'CSV/TSV column (header name or 0-based index) or JSONL field (a.b for nested) holding the label' })
+    .option('label-word', { type: 'string', describe: 'GloVe/word2vec input: join labels to rows by word; the CSV/TSV column or JSONL field holding the word (rows without a label are left out)' })
     .option('threshold', { type: 'number', describe: 'labels are numbers: two classes, <= T and > T (e.g. 0 for valence scores)' })
     .option('isobn', { type: 'boolean', default: false, describe: 'also train every classifier behind an IsoBN layer, and compare' })
     .option('folds', { type: 'number', default: 5, describe: 'folds of the stratified cross-validation' })
@@ -28,13 +29,12 @@ export function builder(y: Argv) {
     .option('momentum', { type: 'number', default: 0.05, describe: 'IsoBN: weight of each batch in the running statistics', group: 'IsoBN layer:' })
     .option('eps', { type: 'number', default: 1e-3, describe: 'IsoBN epsilon', group: 'IsoBN layer:' })
     .option('beta', { type: 'number', default: 0.5, describe: 'IsoBN exponent: a_i = (gamma_i s_i + eps)^-beta', group: 'IsoBN layer:' })
-    .option('layer', { type: 'number', describe: 'layer of an (n, layers, d) array; negative counts from the end (default: the last)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the isotropy.probe/v1 JSON on stdout instead of the table' })
-    .option('out', { alias: 'o', type: 'string', describe: 'also write the isotropy.probe/v1 JSON to this file' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress or warnings on stderr' })
+    .option('out', { alias: 'o', type: 'string', describe: 'also write the isotropy.probe/v1 JSON to this file (isotropy report --probe reads it)' }))
     .example('$0 probe emb.npy --labels labels.txt --isobn', 'linear and MLP probes with and without IsoBN, 5 folds x 5 seeds')
     .example('$0 probe emb.npy --labels data.csv --label-column sentiment --models linear --json', 'a linear probe only, JSON out')
-    .example('$0 probe words.npy --labels valence.txt --threshold 0 --isobn', 'numeric labels split at 0');
+    .example('$0 probe words.npy --labels valence.txt --threshold 0 --isobn', 'numeric labels split at 0')
+    .example('$0 probe glove.txt --labels lexicon.csv --label-word word --label-column valence --threshold 0', 'labels joined to GloVe rows by word');
 }
 
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
@@ -47,8 +47,13 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
   try {
     const result = await probeFiles(argv.embeddings as string, argv.labels, {
       labelColumn: argv.labelColumn,
+      labelWord: argv.labelWord,
       threshold: argv.threshold,
       layer: argv.layer,
+      key: argv.key,
+      column: argv.column,
+      field: argv.field,
+      dropNonfinite: argv.dropNonfinite,
       isobn: argv.isobn,
       folds: argv.folds,
       seeds: argv.seeds,
