@@ -86,7 +86,12 @@ export function notebookJson(nb) {
 
 /** The notebooks to run: the paths given, else every .ipynb in notebooks/, sorted. */
 export function listNotebooks(args = []) {
-  if (args.length) return args.map((a) => resolve(a));
+  if (args.length) {
+    return args.map((a) => {
+      if (!a.endsWith('.ipynb') || !existsSync(a)) throw new Error(`${a}: no such notebook (give .ipynb files, or nothing for all of notebooks/)`);
+      return resolve(a);
+    });
+  }
   return readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb')).sort().map((f) => join(NOTEBOOKS, f));
 }
 
