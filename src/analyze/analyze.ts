@@ -1,5 +1,8 @@
-import { basename, extname } from 'node:path';
-import { openEmbeddings, sha256File, type EmbeddingSource, type OpenOptions } from '../io/index.js';
+import { openEmbeddings, type EmbeddingSource, type OpenOptions } from '../io/index.js';
+import { analyzeLayers } from './analyze-layers.js';
+import { inputStem } from './input-names.js';
+import { isEmbeddingSource, isRowArray, openInput, type AnalyzeInput } from './inputs.js';
+import { startProvenance } from './provenance.js';
 import { StatsError, avgCosine, momentMetrics, momentsOf, rogueShares, topRogueDims, type Moments, type StatsAccumulator } from '../stats/index.js';
 import {
   fitTransform, mapMoments, parseTransforms,
@@ -25,11 +28,18 @@ export interface AnalyzeProgress {
 }
 
 /** Options of {@link analyze}; the transform parameters go alongside (eps, beta, ...). */
-export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
+export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field' | 'revision' | 'remote'> {
   /** transform names, comma-separated or a list; "none" for no transform; default "isobn" */
   transforms?: string | readonly string[];
   /** layer of (n, L, d) input; negative counts from the end; default -1 (last) */
   layer?: number;
+  /**
+   * several layers of (n, L, d) input analysed in the same passes (one read of each file):
+   * `'all'` or indices (negative from the end); each result then carries its `layer`. Not with `layer`.
+   */
+  layers?: readonly number[] | 'all';
+  /** the string inputs (paths, URLs, directories, globs) are the shards of one dataset, in the order given; default false */
+  concat?: boolean;
   /** skip rows holding NaN/Inf (reported as droppedRows) instead of failing; default false */
   dropNonfinite?: boolean;
   /** skip the second pass: partitionIsotropy and the transforms' avgCosine become null */
@@ -42,7 +52,7 @@ export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key'
   sampleRows?: number;
   /** seed of the PCA sample; default 0 */
   sampleSeed?: number;
-  /** one display name per input (the report's legends); default: the file names without .npy */
+  /** one display name per input (the report's legends); default: the file names without extension */
   labels?: readonly string[];
   onProgress?: (p: AnalyzeProgress) => void;
   /** called with each warning (constant dimensions, n < d, ...); default: ignored */
@@ -58,17 +68,22 @@ export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key'
  *
  * Reads every file once for the sufficient statistics (and, unless `onePass`, a second time for
  * I(W) and the average cosine of transformed rows); memory is O(d^2 + block) whatever n is.
- * Inputs are paths of embedding files in any format `openEmbeddings` reads (.npy, .npz,
- * safetensors, Parquet, Arrow, HDF5, text; `key`/`column`/`field` pick the array) or
- * {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
+ * Inputs (see {@link AnalyzeInput}): paths, URLs (`https://`, `hf://datasets/...`), directories
+ * or globs of embedding files in any format `openEmbeddings` reads (.npy, .npz, safetensors,
+ * Parquet, Arrow, HDF5, text; `key`/`column`/`field` pick the array), {@link EmbeddingSource}s,
+ * `number[][]`, typed arrays with a shape, ml-matrix `Matrix` objects, or async iterables of row
+ * batches. One input may be given without the list: `analyze(rows)`, `analyze(matrix)`.
+ * `layers` analyses several layers of (n, L, d) input in one read; `concat` reads the string
+ * inputs as one dataset.
  *
- * @throws NpyError for unreadable files, StatsError for unusable data (fewer than 2 rows, NaN
- *         without dropNonfinite), TransformError for bad transform names or parameters
+ * @throws NpyError for unreadable files or inputs, StatsError for unusable data (fewer than 2
+ *         rows, NaN without dropNonfinite), TransformError for bad transform names or parameters
  */
-export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, opts: AnalyzeOptions = {}): Promise<Analysis> {
+export async function analyze(inputs: AnalyzeInput | ReadonlyArray<AnalyzeInput>, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const names = parseTransforms(opts.transforms ?? 'isobn');
   checkSampleRows(opts.sampleRows);
-  const labels = inputLabels(inputs.map((x) => (typeof x === 'string' ? x : x.path)), opts.labels);
+  const list = inputList(inputs, opts.concat ?? false);
+  const labels = inputLabels(list.map((x) => (typeof x === 'string' ? x : isEmbeddingSource(x) ? x.path : '<memory>')), opts.labels);
   const withDiagnostics = opts.diagnostics ?? true;
   const analysis: Analysis = {
     schema: ANALYSIS_SCHEMA,
@@ -79,22 +94,26 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
   };
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
   try {
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i];
-      const source = typeof input === 'string' ? await openEmbeddings(input, openOptions(opts)) : input;
+    for (let i = 0; i < list.length; i++) {
+      const input = list[i];
+      const { source, owned } = Array.isArray(input) && !isRowArray(input)
+        ? { source: await openEmbeddings(input as string[], openOptions(opts)), owned: true }
+        : await openInput(input as AnalyzeInput, openOptions(opts));
       try {
-        // Hashing streams the file alongside the first pass; the page cache serves the second reader.
-        const hashing = typeof input === 'string' ? sha256File(input) : null;
-        hashing?.catch(() => {});
-        const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows);
-        const one = await withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
-        const sha256 = hashing ? await hashing : undefined;
-        analysis.inputs.push({ ...one.info, ...(sha256 ? { sha256 } : {}), label: labels[i] });
+        // Hashing streams the files alongside the first pass; the page cache serves the second reader.
+        const provenance = startProvenance(typeof input === 'string' ? input : null, source);
+        const one = source.layers
+          ? await layered(source, i, names, opts, withDiagnostics, kernels)
+          : await (async () => {
+            const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows);
+            return withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
+          })();
+        analysis.inputs.push({ ...one.info, ...(await provenance.finish()), label: labels[i] });
         analysis.results.push(...one.results);
         if (one.diagnostics) analysis.diagnostics!.push(...one.diagnostics);
         if (one.sample) analysis.samples!.push(one.sample);
       } finally {
-        if (typeof input === 'string') await source.close();
+        if (owned) await source.close();
       }
     }
   } finally {
@@ -106,8 +125,34 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
 }
 
 /** The reading options of an analysis, as `openEmbeddings` takes them. */
-export function openOptions(opts: { layer?: number; key?: string; column?: string; field?: string; dropNonfinite?: boolean }): OpenOptions {
-  return { layer: opts.layer, key: opts.key, column: opts.column, field: opts.field, dropNonfinite: opts.dropNonfinite };
+export function openOptions(opts: Pick<OpenOptions, 'layer' | 'layers' | 'key' | 'column' | 'field' | 'dropNonfinite' | 'revision' | 'remote'>): OpenOptions {
+  return {
+    layer: opts.layer, layers: opts.layers, key: opts.key, column: opts.column, field: opts.field, dropNonfinite: opts.dropNonfinite,
+    revision: opts.revision, remote: opts.remote,
+  };
+}
+
+/**
+ * The inputs as a list (one input may come without one: a `number[][]` is one matrix, not a list
+ * of inputs); with `concat`, the string inputs become one dataset (in first place).
+ */
+function inputList(inputs: AnalyzeInput | ReadonlyArray<AnalyzeInput>, concat: boolean): Array<AnalyzeInput | string[]> {
+  const list: AnalyzeInput[] = Array.isArray(inputs) && !isRowArray(inputs) ? [...(inputs as AnalyzeInput[])] : [inputs as AnalyzeInput];
+  if (list.length === 0) throw new StatsError('no inputs to analyze: give at least one file or matrix');
+  if (!concat) return list;
+  const paths = list.filter((x): x is string => typeof x === 'string');
+  if (paths.length !== list.length) throw new StatsError('concat reads files as one dataset: give only paths or URLs with it');
+  return [paths];
+}
+
+/** An input of several layers side by side: blocks sized for all of them, one read. */
+async function layered(source: EmbeddingSource, i: number, names: TransformName[], opts: AnalyzeOptions, withDiagnostics: boolean, kernels: Kernels) {
+  const k = source.layers!.length;
+  const d = source.dims / k;
+  const { runner, blockRows: perLayer } = await kernels.forInput(source.rows, d, opts.blockRows);
+  // a block holds every layer: about 32 MiB of float64 in all, at least 256 rows, at most one layer's default
+  const blockRows = opts.blockRows ?? Math.max(1, Math.min(perLayer, Math.max(256, Math.floor((32 << 20) / (source.dims * 8)))));
+  return withEighSolver(runner.eigh, () => analyzeLayers(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
 }
 
 /**
@@ -121,7 +166,7 @@ export function inputLabels(paths: readonly string[], labels?: readonly string[]
     }
     return [...labels];
   }
-  const stems = paths.map((p) => basename(p, extname(p) === '.npy' ? '.npy' : ''));
+  const stems = paths.map(inputStem);
   return new Set(stems).size === stems.length ? stems : [...paths];
 }
 

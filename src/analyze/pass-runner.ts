@@ -5,8 +5,8 @@ import { PassSession, type PassPartial, type PassSpec } from './pass-session.js'
 /** Messages to a pass worker. */
 export type WorkerRequest =
   | { type: 'init'; backend: BackendName }
-  | { type: 'begin'; spec: PassSpec }
-  | { type: 'add'; seq: number; x: Float64Array; rows: number }
+  | { type: 'begin'; specs: PassSpec[] }
+  | { type: 'add'; seq: number; x: Float64Array; rows: number; group: number }
   | { type: 'end' }
   | { type: 'eigh'; id: number; m: Float64Array; d: number }
   | { type: 'close' };
@@ -15,7 +15,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: 'ready'; detail: string }
   | { type: 'ack'; seq: number }
-  | { type: 'partial'; partial: PassPartial }
+  | { type: 'partial'; partials: PassPartial[] }
   | { type: 'eigh'; id: number; vectors: Float64Array }
   | { type: 'error'; seq?: number; message: string; user: boolean };
 
@@ -32,13 +32,15 @@ const MAX_IN_FLIGHT = 2;
 
 /** Where blocks go: a worker thread, or a session on the calling thread. */
 interface Executor {
-  begin(spec: PassSpec): void;
-  /** Queues a block; the caller keeps {@link inFlight} bounded. */
-  add(x: Float64Array, rows: number): void;
+  /** Starts a pass of one or more groups (one session each, e.g. one per layer). */
+  begin(specs: PassSpec[]): void;
+  /** Queues a block of group `group`; the caller keeps {@link inFlight} bounded. */
+  add(x: Float64Array, rows: number, group: number): void;
   inFlight(): number;
   /** Resolves when a queued block is done (or the executor failed). */
   drainOne(): Promise<void>;
-  end(): Promise<PassPartial>;
+  /** Each group's partial result, in group order. */
+  end(): Promise<PassPartial[]>;
   /** eigenvectors (linalg's eigh contract) of a symmetric d x d matrix */
   eighVectors(m: Float64Array, d: number): Promise<Float64Array>;
   failure(): Error | null;
@@ -46,12 +48,21 @@ interface Executor {
 }
 
 class InlineExecutor implements Executor {
+  private groups: PassSession[] = [];
   constructor(private readonly session: PassSession) {}
-  begin(spec: PassSpec) { this.session.begin(spec); }
-  add(x: Float64Array, rows: number) { this.session.add(x, rows); }
+  begin(specs: PassSpec[]) {
+    this.groups = specs.slice(1).map(() => new PassSession(this.session.backend));
+    this.session.begin(specs[0]);
+    specs.slice(1).forEach((spec, g) => this.groups[g].begin(spec));
+  }
+  add(x: Float64Array, rows: number, group: number) { (group ? this.groups[group - 1] : this.session).add(x, rows); }
   inFlight() { return 0; }
   async drainOne() {}
-  async end() { return this.session.end(); }
+  async end() {
+    const out = [this.session.end(), ...this.groups.map((g) => g.end())];
+    this.groups = [];
+    return out;
+  }
   async eighVectors(m: Float64Array, d: number) { return eigh(m, d, { vectors: true }).vectors!; }
   failure() { return null; }
   async close() { this.session.dispose(); }
@@ -71,7 +82,7 @@ function startWorker(): Worker {
 class WorkerExecutor implements Executor {
   private seq = 0;
   private readonly pending = new Map<number, () => void>();
-  private ending: { resolve: (p: PassPartial) => void; reject: (e: Error) => void } | null = null;
+  private ending: { resolve: (p: PassPartial[]) => void; reject: (e: Error) => void } | null = null;
   private readonly solving = new Map<number, { resolve: (v: Float64Array) => void; reject: (e: Error) => void }>();
   private eighId = 0;
   private broken: Error | null = null;
@@ -103,16 +114,16 @@ class WorkerExecutor implements Executor {
     });
   }
 
-  begin(spec: PassSpec) {
-    this.worker.postMessage({ type: 'begin', spec } satisfies WorkerRequest);
+  begin(specs: PassSpec[]) {
+    this.worker.postMessage({ type: 'begin', specs } satisfies WorkerRequest);
   }
 
-  add(x: Float64Array, rows: number) {
+  add(x: Float64Array, rows: number, group: number) {
     const seq = this.seq++;
     this.pending.set(seq, () => undefined);
     // Hand the block over without copying when it owns its whole buffer (fresh blocks do).
     const own = x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x : x.slice();
-    this.worker.postMessage({ type: 'add', seq, x: own, rows } satisfies WorkerRequest, [own.buffer as ArrayBuffer]);
+    this.worker.postMessage({ type: 'add', seq, x: own, rows, group } satisfies WorkerRequest, [own.buffer as ArrayBuffer]);
   }
 
   inFlight() { return this.broken ? 0 : this.pending.size; }
@@ -123,7 +134,7 @@ class WorkerExecutor implements Executor {
     return new Promise((resolve) => this.pending.set(oldest.value, resolve));
   }
 
-  end(): Promise<PassPartial> {
+  end(): Promise<PassPartial[]> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.ending = { resolve, reject };
@@ -158,7 +169,7 @@ class WorkerExecutor implements Executor {
       this.pending.delete(m.seq);
       done?.();
     } else if (m.type === 'partial') {
-      this.ending?.resolve(m.partial);
+      this.ending?.resolve(m.partials);
       this.ending = null;
     } else if (m.type === 'eigh') {
       this.solving.get(m.id)?.resolve(m.vectors);
@@ -223,30 +234,40 @@ export class PassRunner {
     return new PassRunner(ok.map((s) => s.value.executor), { name, threads, detail: ok[0].value.detail }, undefined);
   }
 
-  /** Starts a pass on every thread. */
-  begin(spec: PassSpec): void {
+  /**
+   * Starts a pass on every thread: of one spec, or of several groups at once (one spec each: the
+   * layers of a file read together), whose blocks {@link push} tells apart by group index.
+   */
+  begin(spec: PassSpec | readonly PassSpec[]): void {
     this.next = 0;
-    for (const e of this.executors) e.begin(spec);
+    const specs = Array.isArray(spec) ? [...spec] : [spec as PassSpec];
+    for (const e of this.executors) e.begin(specs);
   }
 
   /**
    * Hands a block of finite rows to the next thread, waiting while that one has its queue full.
    * The block's buffer is transferred to a worker: do not use `x` afterwards.
    */
-  async push(x: Float64Array, rows: number): Promise<void> {
+  async push(x: Float64Array, rows: number, group = 0): Promise<void> {
     const ex = this.executors[this.next++ % this.executors.length];
     while (ex.inFlight() >= MAX_IN_FLIGHT) await ex.drainOne();
     this.check();
-    ex.add(x, rows);
+    ex.add(x, rows, group);
   }
 
-  /** Waits for every block and returns each thread's partial result, in thread order. */
+  /** Waits for every block and returns each thread's partial result (of the first group), in thread order. */
   async end(): Promise<PassPartial[]> {
+    return (await this.endGroups())[0];
+  }
+
+  /** Waits for every block and returns, per group, each thread's partial result in thread order. */
+  async endGroups(): Promise<PassPartial[][]> {
     const parts = await Promise.allSettled(this.executors.map((e) => e.end()));
     this.check();
     const bad = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
     if (bad) throw bad.reason;
-    return parts.map((p) => (p as PromiseFulfilledResult<PassPartial>).value);
+    const byThread = parts.map((p) => (p as PromiseFulfilledResult<PassPartial[]>).value);
+    return byThread[0].map((_, g) => byThread.map((t) => t[g]));
   }
 
   /**

@@ -9,6 +9,8 @@ import type { WorkerReply, WorkerRequest } from './pass-runner.js';
 
 const port = parentPort!;
 let session: PassSession | null = null;
+/** Sessions of the other groups of a pass (several layers read together), on the same backend. */
+let groups: PassSession[] = [];
 
 function failure(err: unknown, seq?: number): WorkerReply {
   const e = err as { message?: string; isUserError?: boolean };
@@ -26,15 +28,18 @@ port.on('message', (m: WorkerRequest) => {
           port.postMessage({ type: 'ready', detail: session.backend.detail } satisfies WorkerReply);
           break;
         case 'begin':
-          session!.begin(m.spec);
+          groups = m.specs.slice(1).map(() => new PassSession(session!.backend));
+          session!.begin(m.specs[0]);
+          m.specs.slice(1).forEach((spec, g) => groups[g].begin(spec));
           break;
         case 'add':
-          session!.add(m.x, m.rows);
+          (m.group ? groups[m.group - 1] : session!).add(m.x, m.rows);
           port.postMessage({ type: 'ack', seq: m.seq } satisfies WorkerReply);
           break;
         case 'end': {
-          const partial = session!.end();
-          port.postMessage({ type: 'partial', partial } satisfies WorkerReply, partialBuffers(partial));
+          const partials = [session!.end(), ...groups.map((g) => g.end())];
+          groups = [];
+          port.postMessage({ type: 'partial', partials } satisfies WorkerReply, partials.flatMap(partialBuffers));
           break;
         }
         case 'eigh': {

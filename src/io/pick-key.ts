@@ -52,6 +52,7 @@ export function renamed(source: EmbeddingSource, path: string, format: string): 
     get fortranOrder() { return source.fortranOrder; },
     get shape() { return source.shape; },
     get layer() { return source.layer; },
+    get layers() { return source.layers; },
     get notes() { return source.notes; },
     blocks: (opts) => source.blocks(opts),
     close: () => source.close(),

@@ -22,6 +22,7 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       ...transformParams(argv),
       method: argv.method,
       layer: argv.layer,
+      revision: argv.revision,
       key: argv.key,
       column: argv.column,
       field: argv.field,
