@@ -74,7 +74,8 @@ function worst(a: Analysis, b: Analysis): { rel: number; where: string } {
         continue;
       }
       const floor = path.startsWith('spectrum.eigenvalues') ? Math.abs(want.spectrum.eigenvalues[0]) * 1e-9
-        : path.startsWith('std.') ? want.std.mean * 1e-9 : UNIT_SCALE.test(path) ? 1e-7 : 1e-12;
+        // std.std/cv of a whitened view (every std 1) is rounding noise: ~1e-14 apart between BLAS builds
+        : path.startsWith('std.') ? want.std.mean * 1e-7 : UNIT_SCALE.test(path) ? 1e-7 : 1e-12;
       const e = Math.abs(g - w) / Math.max(Math.abs(w), floor);
       if (e > rel) { rel = e; where = `${r.transform} ${path}: ${g} vs ${w}`; }
     }
