@@ -1,21 +1,27 @@
 /**
- * `isotropy analyze` against the numpy a researcher would write (bench/reference.py), end to end on
- * the same files, plus the throughput of every kernel backend available here.
+ * `isotropy analyze --json --no-report` against the fastest numpy we could write for the same
+ * figures (bench/reference.py), end to end on the same files, side by side, plus the throughput of
+ * every kernel backend available here.
  *
- *   npm run bench                                   # 100k x 768 and 100k x 1024, 3 runs each
- *   npm run bench -- --rows 20000 --dims 256 --runs 1   # a quick look
- *   npm run bench -- --big                          # also a 4 GiB file: our time and peak RSS only
+ *   npm run bench                                        # 100k x 768 and 100k x 1024, 3 runs each
+ *   npm run bench -- --rows 20000 --dims 256 --runs 1    # a quick look
+ *   npm run bench -- --rows 50000 --dims 4096 --runs 1 --modes full   # wide embeddings
+ *   npm run bench -- --big                               # also a 4 GiB file: our time and peak RSS only
  *
- * Options: --rows N, --dims D[,D...], --runs R, --backend B and --threads N (passed to ours),
- * --dir PATH (keep the files there and reuse them; default a temp dir, removed), --no-kernels,
- * --no-numpy.
+ * Options: --rows N, --dims D[,D...], --runs R, --backend B[,B...] (each one against numpy, e.g.
+ * native,wasm; default: what auto picks), --threads N (passed to ours), --modes full,one-pass
+ * (default both: `--one-pass` against numpy's load + covariance + eigendecomposition), --products
+ * float32 (numpy's I(W) GEMM in float32 too; default float64), --dir PATH (keep the files there and
+ * reuse them; default a temp dir, removed), --no-kernels, --no-numpy.
  *
  * Files: seeded float32 embeddings-like rows (a mean, 16 strong latent directions, per-dimension
- * noise of unequal scales). Runs alternate numpy / ours; wall times include starting the
- * interpreter and reading the file. Peak RSS: ours from process.resourceUsage() at exit (all
- * threads), numpy's from getrusage. Agreement: the largest relative difference of every metric
- * between the two, before and after IsoBN (eigenvalues relative to the largest one).
- * numpy runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment when set.
+ * noise of unequal scales). Runs alternate numpy / ours (/ ours with the next backend); wall times
+ * include starting the interpreter and reading the file, from the page cache after the first run.
+ * Both run with this process's environment (OPENBLAS_* included: the header prints them, and each
+ * side's OpenBLAS kernels are named). Phases: ours from ISOTROPY_PHASES (the last run), numpy's
+ * from its own timers. Peak RSS: ours from process.resourceUsage() at exit (all threads), numpy's
+ * from getrusage. Agreement: the largest relative difference of every metric between the two,
+ * before and after IsoBN (eigenvalues relative to the largest one).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -40,6 +46,9 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 const ROWS = Number(arg('rows') ?? 100000);
 const DIMS = (arg('dims') ?? '768,1024').split(',').map(Number);
 const RUNS = Number(arg('runs') ?? 3);
+const BACKENDS = (arg('backend') ?? 'auto').split(',');
+const MODES = (arg('modes') ?? 'full,one-pass').split(',') as Array<'full' | 'one-pass'>;
+const PRODUCTS = arg('products') ?? 'float64';
 
 // ---------------------------------------------------------------- data
 
@@ -88,36 +97,33 @@ async function writeEmbeddings(path: string, rows: number, d: number, seed: numb
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const fmt = (s: number) => s.toFixed(2);
 
-interface Run { seconds: number; rssKb: number; json: any }
+interface Run { seconds: number; rssKb: number; json: any; phases: string | null }
 
-function numpyEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) if (k in env) delete env[k];
-  return env;
-}
-
-function runNumpy(file: string): Run | string {
+function runNumpy(file: string, mode: 'full' | 'one-pass'): Run | string {
+  const extra = [...(mode === 'one-pass' ? ['--one-pass'] : []), ...(PRODUCTS !== 'float64' ? ['--products', PRODUCTS] : [])];
   const t0 = performance.now();
-  const r = spawnSync('python3', [join(ROOT, 'bench/reference.py'), file], { encoding: 'utf8', env: numpyEnv(), maxBuffer: 1 << 28 });
+  const r = spawnSync('python3', [join(ROOT, 'bench/reference.py'), file, ...extra], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const seconds = (performance.now() - t0) / 1000;
   if (r.error || r.status !== 0) return `numpy reference failed: ${r.error?.message ?? r.stderr.trim().split('\n').pop()}`;
   const json = JSON.parse(r.stdout);
-  return { seconds, rssKb: json.peakRssKb, json };
+  const phases = Object.entries(json.seconds as Record<string, number>).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  return { seconds, rssKb: json.peakRssKb, json, phases };
 }
 
 // Reports the process's peak RSS (worker threads included) on stderr as it exits.
 const RSS_HOOK = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\npeak-rss-kb '+process.resourceUsage().maxRSS+'\\n'))`;
 
-let noReport: boolean | undefined;
-function runOurs(file: string): Run {
-  noReport ??= spawnSync(process.execPath, [CLI, 'analyze', '--help'], { encoding: 'utf8' }).stdout.includes('--no-report');
-  const extra = [...(noReport ? ['--no-report'] : []), ...(arg('backend') ? ['--backend', arg('backend')!] : []), ...(arg('threads') ? ['--threads', arg('threads')!] : [])];
+function runOurs(file: string, backend: string, mode: 'full' | 'one-pass'): Run {
+  const extra = ['--no-report', ...(backend !== 'auto' ? ['--backend', backend] : []), ...(arg('threads') ? ['--threads', arg('threads')!] : []),
+    ...(mode === 'one-pass' ? ['--one-pass'] : [])];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', RSS_HOOK, CLI, 'analyze', file, '--json', '-q', ...extra], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, ['--import', RSS_HOOK, CLI, 'analyze', file, '--json', '-q', ...extra],
+    { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, ISOTROPY_PHASES: '1' } });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`isotropy analyze failed: ${r.stderr}`);
   const rss = Number(/peak-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return { seconds, rssKb: rss, json: JSON.parse(r.stdout) };
+  const phases = /phases \(s\): (.*)/.exec(r.stderr)?.[1]?.replace(/(\d+\.\d\d)\d/g, '$1') ?? null;
+  return { seconds, rssKb: rss, json: JSON.parse(r.stdout), phases };
 }
 
 function leaves(o: unknown, prefix = ''): Array<[string, number | null]> {
@@ -149,6 +155,9 @@ function agreement(ours: any, ref: any): Map<string, number> {
   return worst;
 }
 
+const rssLine = (rs: Run[]) => `peak RSS ${(Math.max(...rs.map((r) => r.rssKb)) / 1024).toFixed(0)} MB`;
+const times = (rs: Run[]) => `${rs.map((r) => fmt(r.seconds)).join(' ')} s, median ${fmt(median(rs.map((r) => r.seconds)))} s`;
+
 async function benchFile(dir: string, rows: number, d: number): Promise<void> {
   const file = join(dir, `emb_${rows}x${d}.npy`);
   const t0 = performance.now();
@@ -156,35 +165,41 @@ async function benchFile(dir: string, rows: number, d: number): Promise<void> {
   if (!reuse) await writeEmbeddings(file, rows, d, 1000 + d);
   const mb = statSync(file).size / 1e6;
   console.log(`\n${rows} x ${d} float32 (${mb.toFixed(0)} MB, ${reuse ? 'kept from an earlier run' : `written in ${fmt((performance.now() - t0) / 1000)} s`})`);
-  const numpy: Run[] = [], ours: Run[] = [];
   let skipNumpy: string | null = flag('no-numpy') ? 'skipped (--no-numpy)' : null;
   if (!skipNumpy) {
     const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) skipNumpy = 'skipped: python3 with numpy is not available';
   }
-  for (let k = 0; k < RUNS; k++) {
-    if (!skipNumpy) {
-      const r = runNumpy(file);
-      if (typeof r === 'string') skipNumpy = r;
-      else numpy.push(r);
+  for (const mode of MODES) {
+    const numpy: Run[] = [];
+    const ours = new Map<string, Run[]>(BACKENDS.map((b) => [b, []]));
+    for (let k = 0; k < RUNS; k++) {
+      if (!skipNumpy) {
+        const r = runNumpy(file, mode);
+        if (typeof r === 'string') skipNumpy = r;
+        else numpy.push(r);
+      }
+      for (const b of BACKENDS) ours.get(b)!.push(runOurs(file, b, mode));
     }
-    ours.push(runOurs(file));
+    console.log(`  ${mode === 'full' ? 'full analysis' : '--one-pass (numpy: load + covariance + eigenvalues)'}:`);
+    if (skipNumpy) console.log(`    numpy  ${skipNumpy}`);
+    else {
+      console.log(`    numpy  ${times(numpy)}, ${rssLine(numpy)} (numpy ${numpy[0].json.numpy}, OpenBLAS ${numpy[0].json.blas ?? '?'} kernels, products ${numpy[0].json.products})`);
+      console.log(`      phases (last run, s): ${numpy.at(-1)!.phases}`);
+    }
+    for (const [name, rs] of ours) {
+      const be = rs[0].json.backend;
+      console.log(`    ours   ${times(rs)}, ${rssLine(rs)}, backend ${be ? `${be.name}, ${be.threads} thread(s): ${be.detail}` : 'not reported'}`);
+      if (rs.at(-1)!.phases) console.log(`      phases (last run, s): ${rs.at(-1)!.phases}`);
+      if (skipNumpy) continue;
+      const ratio = median(rs.map((r) => r.seconds)) / median(numpy.map((r) => r.seconds));
+      console.log(`      ratio ours/numpy ${ratio.toFixed(2)}${name !== 'auto' ? ` (--backend ${name})` : ''}`);
+      const agree = agreement(rs[0].json, numpy[0].json);
+      const worst = Math.max(...agree.values());
+      console.log(`      agreement: max relative difference ${worst.toExponential(1)}${worst <= 1e-6 ? ' (within 1e-6)' : ' (ABOVE 1e-6)'}`);
+      console.log(`        ${[...agree].filter(([, v]) => v > 1e-12).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ') || 'every metric within 1e-12'}`);
+    }
   }
-  const b = ours[0].json.backend;
-  const line = (name: string, rs: Run[]) =>
-    `  ${name.padEnd(6)} ${rs.map((r) => fmt(r.seconds)).join(' ')} s, median ${fmt(median(rs.map((r) => r.seconds)))} s, peak RSS ${(Math.max(...rs.map((r) => r.rssKb)) / 1024).toFixed(0)} MB`;
-  if (skipNumpy) console.log(`  numpy  ${skipNumpy}`);
-  else console.log(`${line('numpy', numpy)} (numpy ${numpy[0].json.numpy})`);
-  console.log(`${line('ours', ours)}, backend ${b ? `${b.name}, ${b.threads} thread(s): ${b.detail}` : 'not reported'}`);
-  if (skipNumpy) return;
-  const ratio = median(ours.map((r) => r.seconds)) / median(numpy.map((r) => r.seconds));
-  console.log(`  ratio ours/numpy ${ratio.toFixed(2)}`);
-  const s = numpy[0].json.seconds;
-  console.log(`  numpy phases (last run, s): ${Object.entries(s).map(([k, v]) => `${k} ${(v as number).toFixed(2)}`).join(', ')}`);
-  const agree = agreement(ours[0].json, numpy[0].json);
-  const worst = Math.max(...agree.values());
-  console.log(`  agreement: max relative difference ${worst.toExponential(1)}${worst <= 1e-5 ? ' (within 1e-5)' : ' (ABOVE 1e-5)'}`);
-  console.log(`    ${[...agree].map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
 }
 
 // ---------------------------------------------------------------- kernels
@@ -209,7 +224,15 @@ function kernelLine(label: string, be: KernelBackend, d: number): string {
   p.dispose();
   // Gram: the d(d+1)/2 distinct entries, 2 flops each per row; projection 2 flops per product term.
   const gram = (rows * d * (d + 1)) / tg / 1e9, proj = (2 * rows * d * e) / tp / 1e9;
-  return `  ${label.padEnd(26)} gram ${gram.toFixed(1).padStart(5)} GFLOP/s   projection ${proj.toFixed(1).padStart(5)} GFLOP/s`;
+  let line = `  ${label.padEnd(26)} gram ${gram.toFixed(1).padStart(5)} GFLOP/s   projection ${proj.toFixed(1).padStart(5)} GFLOP/s`;
+  if (be.passProjector) {
+    // the second pass's projector (float32 products kept in the backend), 1024 rows per call as there
+    const pp = be.passProjector(dir, d, e, null, new Float64Array(d));
+    const tf = timeIt(() => { for (let r0 = 0; r0 < rows; r0 += 1024) pp.project(x.subarray(r0 * d, (r0 + 1024) * d), 1024); });
+    pp.dispose();
+    line += `   pass projector (float32) ${((2 * rows * d * e) / tf / 1e9).toFixed(1).padStart(5)} GFLOP/s`;
+  }
+  return line;
 }
 
 async function benchKernels(d: number): Promise<void> {
@@ -233,7 +256,7 @@ def t(f):
         t0 = time.perf_counter(); f(); best = min(best, time.perf_counter() - t0)
     return best
 print(f"{4096 * ${d} * ${d + 1} / t(lambda: x.T @ x) / 1e9:.1f} {2 * 4096 * ${d} * ${2 * d} / t(lambda: x @ w) / 1e9:.1f}")
-`], { encoding: 'utf8', env: numpyEnv() });
+`], { encoding: 'utf8' });
   if (npk.status === 0) {
     const [gram, proj] = npk.stdout.trim().split(' ');
     console.log(`  ${'numpy (float64, all threads)'.padEnd(26)} gram ${gram.padStart(5)} GFLOP/s   projection ${proj.padStart(5)} GFLOP/s`);
@@ -258,7 +281,7 @@ def t(f):
         t0 = time.perf_counter(); f(); best = min(best, time.perf_counter() - t0)
     return best * 1000
 print(f"{t(lambda: np.linalg.eigvalsh(m)):.0f} / {t(lambda: np.linalg.eigh(m)):.0f}")
-`], { encoding: 'utf8', env: numpyEnv() });
+`], { encoding: 'utf8' });
   if (py.status === 0) parts.push(`numpy ${py.stdout.trim()} ms`);
   console.log(`  eigh ${d} x ${d} (values / vectors): ${parts.join('; ')}`);
 }
@@ -267,6 +290,8 @@ print(f"{t(lambda: np.linalg.eigvalsh(m)):.0f} / {t(lambda: np.linalg.eigh(m)):.
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`isotropy bench ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${availableParallelism()} cores, Node ${process.version}`);
+const blasEnv = Object.entries(process.env).filter(([k]) => k.startsWith('OPENBLAS_')).map(([k, v]) => `${k}=${v}`).join(' ');
+console.log(`environment (both sides): ${blasEnv || 'no OPENBLAS_* variables'}`);
 const dir = arg('dir') ?? mkdtempSync(join(tmpdir(), 'isotropy-bench-'));
 mkdirSync(dir, { recursive: true });
 try {
@@ -276,7 +301,7 @@ try {
     const file = join(dir, `big_${rows}x768.npy`);
     console.log(`\n4 GiB: ${rows} x 768 float32`);
     await writeEmbeddings(file, rows, 768, 5);
-    const r = runOurs(file);
+    const r = runOurs(file, BACKENDS[0], 'full');
     console.log(`  ours ${fmt(r.seconds)} s, peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
     rmSync(file, { force: true });
   }

@@ -13,16 +13,16 @@
   "targets": [
     {
       "target_name": "isotropy_blas",
-      "sources": ["isotropy_blas.c"],
+      "sources": ["isotropy_blas.c", "pass_kernels.c"],
       "defines": ["NAPI_VERSION=8"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags": ["-O3", "-fopenmp-simd", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "libraries": ["-l<(blas_lib)"],
       "conditions": [
         ["blas_include_dir!=''", { "include_dirs": ["<(blas_include_dir)"] }],
         ["blas_lib_dir!='' and OS!='win'", { "libraries": ["-L<(blas_lib_dir)"] }],
         ["blas_rpath!='' and OS!='win'", { "libraries": ["-Wl,-rpath,<(blas_rpath)"] }],
         ["OS=='mac'", {
-          "xcode_settings": { "OTHER_CFLAGS": ["-O2", "-Wall"] }
+          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-fopenmp-simd", "-Wall"] }
         }]
       ]
     }

@@ -36,11 +36,15 @@ export async function renderReport(analysis: Analysis, opts?: ReportOptions): Pr
 }
 
 /**
- * Every chart of the report of an analysis as a standalone SVG with its title and caption, and as
- * PNG when the optional package `@resvg/resvg-js` is installed (`pngUnavailable` says why not
- * otherwise). Loads vega on first use.
+ * Every chart of the report of an analysis as a standalone SVG with its title and caption, as an
+ * HTML fragment for a notebook (`html`: the SVG as an `<img>`), and as PNG when the optional
+ * package `@resvg/resvg-js` is installed (`pngUnavailable` says why not otherwise); `opts.only`
+ * picks charts by id (`'std-histogram'`, `'corr-heatmap'`, `'spectrum'`, ...:
+ * the ids of `CHARTS` in `isotropy-toolkit/report`). Loads vega on first use, so this also works
+ * where `isotropy-toolkit/report` cannot be loaded synchronously (CommonJS `require`, the tslab
+ * notebook kernel: vega's graph holds a top-level await).
  *
- * @throws ReportError when `analysis` is not one
+ * @throws ReportError when `analysis` is not one, or `opts.only` names no chart
  */
 export async function renderFigures(analysis: Analysis, opts?: FigureOptions): Promise<FigureSet> {
   const report = await import('./report/index.js');

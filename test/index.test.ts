@@ -35,4 +35,23 @@ test('isotropy-toolkit/layers and /probe resolve; the main entry point loads no 
   assert.is(r.stdout, '0', r.stderr);
 });
 
+test('CommonJS require() by name (Node >= 20.19; the tslab notebook kernel) loads the main entry, /layers, /probe, /encoder', async () => {
+  const { spawnSync } = await import('node:child_process');
+  // A CommonJS script, as tslab runs a notebook cell: require() through "exports" (the "default"
+  // condition) into the ES modules; the report's charts come through renderFigures (vega, which
+  // /report loads statically, has a top-level await that require() cannot wait for).
+  const script = [
+    "const api = require('isotropy-toolkit');",
+    "const out = [typeof api.analyze, typeof api.renderFigures, typeof api.StatsAccumulator];",
+    "for (const sub of ['layers', 'probe', 'encoder']) out.push(sub + ':' + Object.keys(require('isotropy-toolkit/' + sub)).length);",
+    "const rows = [[1, 0], [0, 1], [-1, 0], [0, -1]];",
+    "api.analyze([api.matrixSource(rows)], { transforms: 'none' })",
+    "  .then((a) => api.renderFigures(a, { only: ['spectrum'], png: false }))",
+    "  .then((f) => { out.push(f.figures.map((x) => x.id).join()); process.stdout.write(out.join(' ')); });",
+  ].join('\n');
+  const r = spawnSync(process.execPath, ['--input-type=commonjs', '-e', script], { encoding: 'utf8', cwd: process.cwd() });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^function function function layers:\d+ probe:\d+ encoder:\d+ spectrum$/);
+});
+
 test.run();

@@ -1,5 +1,8 @@
-import { basename, extname } from 'node:path';
-import { openEmbeddings, sha256File, type EmbeddingSource, type OpenOptions } from '../io/index.js';
+import { openEmbeddings, type EmbeddingSource, type OpenOptions } from '../io/index.js';
+import { analyzeLayers } from './analyze-layers.js';
+import { inputStem } from './input-names.js';
+import { isEmbeddingSource, isRowArray, openInput, type AnalyzeInput } from './inputs.js';
+import { startProvenance } from './provenance.js';
 import {
   StatsError, avgCosine, covEigen, momentMetrics, momentNullReasons, momentsOf, rogueShares, topRogueDims,
   type Moments, type PsdEigen, type StatsAccumulator,
@@ -8,7 +11,7 @@ import {
   fitTransform, mapMoments, parseTransforms,
   type FittedTransform, type RunningIsoBN, type TransformName, type TransformParams,
 } from '../transforms/index.js';
-import { withEighSolver } from '../linalg/index.js';
+import { withEighSolver, type EighSolver } from '../linalg/index.js';
 import { checkMemory, estimateMemory, memoryBudget, type WorkShape } from './budget.js';
 import { diagnosticViews, viewDiagnostics, type DiagnosticView } from './diagnostics.js';
 import { firstPass } from './first-pass.js';
@@ -18,6 +21,7 @@ import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from '.
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
 import { secondPass, type PassView, type SecondPassResult } from './second-pass.js';
 import { toolInfo } from './tool.js';
+import { PHASES_ENABLED, formatPhases, phaseEnd, phaseStart, takePhases, takeThreadPhases, timed } from './phases.js';
 
 /** Where a long analysis is; passes are 1 (statistics) and 2 (I(W) and transformed cosines). */
 export interface AnalyzeProgress {
@@ -29,11 +33,18 @@ export interface AnalyzeProgress {
 }
 
 /** Options of {@link analyze}; the transform parameters go alongside (eps, beta, ...). */
-export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
+export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field' | 'revision' | 'remote'> {
   /** transform names, comma-separated or a list; "none" for no transform; default "isobn" */
   transforms?: string | readonly string[];
   /** layer of (n, L, d) input; negative counts from the end; default -1 (last) */
   layer?: number;
+  /**
+   * several layers of (n, L, d) input analysed in the same passes (one read of each file):
+   * `'all'` or indices (negative from the end); each result then carries its `layer`. Not with `layer`.
+   */
+  layers?: readonly number[] | 'all';
+  /** the string inputs (paths, URLs, directories, globs) are the shards of one dataset, in the order given; default false */
+  concat?: boolean;
   /** skip rows holding NaN/Inf (reported as droppedRows) instead of failing; default false */
   dropNonfinite?: boolean;
   /** skip the second pass: partitionIsotropy and the transforms' avgCosine become null */
@@ -46,7 +57,7 @@ export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key'
   sampleRows?: number;
   /** seed of the PCA sample; default 0 */
   sampleSeed?: number;
-  /** one display name per input (the report's legends); default: the file names without .npy */
+  /** one display name per input (the report's legends); default: the file names without extension */
   labels?: readonly string[];
   onProgress?: (p: AnalyzeProgress) => void;
   /** called with each warning (constant dimensions, n < d, ...); default: ignored */
@@ -68,20 +79,25 @@ export interface AnalyzeOptions extends TransformParams, Pick<OpenOptions, 'key'
  *
  * Reads every file once for the sufficient statistics (and, unless `onePass`, a second time for
  * I(W) and the average cosine of transformed rows); memory is O(d^2 + block) whatever n is.
- * Inputs are paths of embedding files in any format `openEmbeddings` reads (.npy, .npz,
- * safetensors, Parquet, Arrow, HDF5, text; `key`/`column`/`field` pick the array) or
- * {@link EmbeddingSource}s (e.g. `matrixSource(array)`).
+ * Inputs (see {@link AnalyzeInput}): paths, URLs (`https://`, `hf://datasets/...`), directories
+ * or globs of embedding files in any format `openEmbeddings` reads (.npy, .npz, safetensors,
+ * Parquet, Arrow, HDF5, text; `key`/`column`/`field` pick the array), {@link EmbeddingSource}s,
+ * `number[][]`, typed arrays with a shape, ml-matrix `Matrix` objects, or async iterables of row
+ * batches. One input may be given without the list: `analyze(rows)`, `analyze(matrix)`.
+ * `layers` analyses several layers of (n, L, d) input in one read; `concat` reads the string
+ * inputs as one dataset.
  *
  * Metrics undefined for the data are null with the reason in `nullReasons` (and a warning).
  *
- * @throws NpyError for unreadable files, StatsError for unusable data (fewer than 2 rows, NaN
- *         without dropNonfinite), TransformError for bad transform names or parameters,
+ * @throws NpyError for unreadable files or inputs, StatsError for unusable data (fewer than 2
+ *         rows, NaN without dropNonfinite), TransformError for bad transform names or parameters,
  *         ResourceError (before any row is read) when an input needs more memory than `maxMemory`
  */
-export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, opts: AnalyzeOptions = {}): Promise<Analysis> {
+export async function analyze(inputs: AnalyzeInput | ReadonlyArray<AnalyzeInput>, opts: AnalyzeOptions = {}): Promise<Analysis> {
   const names = parseTransforms(opts.transforms ?? 'isobn');
   checkSampleRows(opts.sampleRows);
-  const labels = inputLabels(inputs.map((x) => (typeof x === 'string' ? x : x.path)), opts.labels);
+  const list = inputList(inputs, opts.concat ?? false);
+  const labels = inputLabels(list.map((x) => (typeof x === 'string' ? x : isEmbeddingSource(x) ? x.path : '<memory>')), opts.labels);
   const withDiagnostics = opts.diagnostics ?? true;
   const analysis: Analysis = {
     schema: ANALYSIS_SCHEMA,
@@ -91,72 +107,141 @@ export async function analyze(inputs: ReadonlyArray<string | EmbeddingSource>, o
     tool: toolInfo(),
   };
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
+  const started = phaseStart();
   const budget = memoryBudget(opts.maxMemory);
   try {
-    // Every input's memory is checked before the first one is read: a refusal costs no work.
-    const threadCaps: number[] = [];
-    for (const input of inputs) {
-      const shape = typeof input === 'string' ? await peekShape(input, opts) : { path: input.path, rows: input.rows, dims: input.dims };
-      threadCaps.push(await memoryPlan(kernels, shape, names, opts, withDiagnostics, budget));
+    // Every input whose shape its header tells is checked against the memory budget before the
+    // first one is read: a refusal costs no work. (Each is checked again once open, below.)
+    for (const input of list) {
+      const shape = await peekShape(input, opts);
+      if (shape) await memoryPlan(kernels, shape, names, opts, withDiagnostics, budget);
     }
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i];
-      const source = typeof input === 'string' ? await openEmbeddings(input, openOptions(opts)) : input;
+    for (let i = 0; i < list.length; i++) {
+      const input = list[i];
+      const { source, owned } = Array.isArray(input) && !isRowArray(input)
+        ? { source: await openEmbeddings(input as string[], openOptions(opts)), owned: true }
+        : await openInput(input as AnalyzeInput, openOptions(opts));
       try {
-        // Hashing streams the file alongside the first pass; the page cache serves the second reader.
-        const hashing = typeof input === 'string' ? sha256File(input) : null;
-        hashing?.catch(() => {});
-        const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows, threadCaps[i]);
-        const one = await withEighSolver(runner.eigh, () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
-        const sha256 = hashing ? await hashing : undefined;
-        analysis.inputs.push({ ...one.info, ...(sha256 ? { sha256 } : {}), label: labels[i] });
+        // Hashing streams the files alongside the first pass; the page cache serves the second reader.
+        const layerCount = source.layers?.length ?? 1;
+        const cap = await memoryPlan(kernels, { path: source.path, rows: source.rows, dims: source.dims / layerCount, layers: layerCount }, names, opts, withDiagnostics, budget);
+        const provenance = startProvenance(typeof input === 'string' ? input : null, source);
+        const one = source.layers
+          ? await layered(source, i, names, opts, withDiagnostics, kernels, cap)
+          : await (async () => {
+            const { runner, blockRows } = await kernels.forInput(source.rows, source.dims, opts.blockRows, cap);
+            return withEighSolver(timedSolver(runner.eigh), () => analyzeSource(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
+          })();
+        const hashed = phaseStart();
+        const files = await provenance.finish();
+        phaseEnd('hash wait', hashed);
+        analysis.inputs.push({ ...one.info, ...files, label: labels[i] });
         analysis.results.push(...one.results);
         if (one.diagnostics) analysis.diagnostics!.push(...one.diagnostics);
         if (one.sample) analysis.samples!.push(one.sample);
       } finally {
-        if (typeof input === 'string') await source.close();
+        if (owned) await source.close();
       }
     }
   } finally {
     await kernels.close();
+    if (PHASES_ENABLED) printPhases(started);
   }
   const backend = kernels.info();
   if (backend) analysis.backend = backend;
   return analysis;
 }
 
-/** The reading options of an analysis, as `openEmbeddings` takes them. */
-export function openOptions(opts: { layer?: number; key?: string; column?: string; field?: string; dropNonfinite?: boolean }): OpenOptions {
-  return { layer: opts.layer, key: opts.key, column: opts.column, field: opts.field, dropNonfinite: opts.dropNonfinite };
+/** The backend's eigensolver, adding its time to phase `eigh` when profiling. */
+function timedSolver(solver: EighSolver | undefined): EighSolver | undefined {
+  if (!solver || !PHASES_ENABLED) return solver;
+  return (m, d, o) => timed('eigh', () => solver(m, d, o));
 }
 
-/** The shape of an input from its header (or metadata) alone. */
-async function peekShape(path: string, opts: AnalyzeOptions): Promise<{ path: string; rows: number; dims: number }> {
-  const source = await openEmbeddings(path, openOptions(opts));
+/**
+ * ISOTROPY_PHASES: the phases of this analyze() call on stderr (this thread's, the rest as
+ * `other`), then those measured on the worker threads, summed over them.
+ */
+function printPhases(started: number): void {
+  const phases = takePhases();
+  phaseEnd('total', started);
+  const total = takePhases()[0][1];
+  const other = total - phases.reduce((s, [, v]) => s + v, 0);
+  const threads = takeThreadPhases();
+  const onThreads = threads.length ? `; on the compute threads (s, summed): ${threads.map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : '';
+  process.stderr.write(`${formatPhases([...phases, ['other', other], ['total', total]])}${onThreads}\n`);
+}
+
+/** The reading options of an analysis, as `openEmbeddings` takes them. */
+export function openOptions(opts: Pick<OpenOptions, 'layer' | 'layers' | 'key' | 'column' | 'field' | 'dropNonfinite' | 'revision' | 'remote'>): OpenOptions {
+  return {
+    layer: opts.layer, layers: opts.layers, key: opts.key, column: opts.column, field: opts.field, dropNonfinite: opts.dropNonfinite,
+    revision: opts.revision, remote: opts.remote,
+  };
+}
+
+/**
+ * The inputs as a list (one input may come without one: a `number[][]` is one matrix, not a list
+ * of inputs); with `concat`, the string inputs become one dataset (in first place).
+ */
+function inputList(inputs: AnalyzeInput | ReadonlyArray<AnalyzeInput>, concat: boolean): Array<AnalyzeInput | string[]> {
+  const list: AnalyzeInput[] = Array.isArray(inputs) && !isRowArray(inputs) ? [...(inputs as AnalyzeInput[])] : [inputs as AnalyzeInput];
+  if (list.length === 0) throw new StatsError('no inputs to analyze: give at least one file or matrix');
+  if (!concat) return list;
+  const paths = list.filter((x): x is string => typeof x === 'string');
+  if (paths.length !== list.length) throw new StatsError('concat reads files as one dataset: give only paths or URLs with it');
+  return [paths];
+}
+
+/** An input of several layers side by side: blocks sized for all of them, one read. */
+async function layered(source: EmbeddingSource, i: number, names: TransformName[], opts: AnalyzeOptions, withDiagnostics: boolean, kernels: Kernels, maxThreads: number) {
+  const k = source.layers!.length;
+  const d = source.dims / k;
+  const { runner, blockRows: perLayer } = await kernels.forInput(source.rows, d, opts.blockRows, maxThreads);
+  // a block holds every layer: about 32 MiB of float64 in all, at least 256 rows, at most one layer's default
+  const blockRows = opts.blockRows ?? Math.max(1, Math.min(perLayer, Math.max(256, Math.floor((32 << 20) / (source.dims * 8)))));
+  return withEighSolver(timedSolver(runner.eigh), () => analyzeLayers(source, i, names, { ...opts, blockRows }, withDiagnostics, runner));
+}
+
+/**
+ * The shape of an input known without reading its rows (paths, URLs and datasets from their
+ * headers, sources from their fields), or null (in-memory and streamed inputs: checked once open).
+ */
+async function peekShape(input: AnalyzeInput | string[], opts: AnalyzeOptions): Promise<{ path: string; rows: number; dims: number; layers: number } | null> {
+  if (isEmbeddingSource(input)) {
+    const k = input.layers?.length ?? 1;
+    return { path: input.path, rows: input.rows, dims: input.dims / k, layers: k };
+  }
+  if (typeof input !== 'string' && !(Array.isArray(input) && input.every((x) => typeof x === 'string'))) return null;
+  const source = await openEmbeddings(input as string | string[], openOptions(opts));
   try {
-    return { path, rows: source.rows, dims: source.dims };
+    const k = source.layers?.length ?? 1;
+    return { path: source.path, rows: source.rows, dims: source.dims / k, layers: k };
   } finally {
     await source.close();
   }
 }
 
 /**
- * Checks that analysing one input fits the memory budget (throws a ResourceError if not) and
- * returns the most compute threads that keep it within the budget (threads cost memory: each
- * worker holds its own d x d matrices).
+ * Checks that analysing one input (`layers` of them side by side) fits the memory budget (throws a
+ * ResourceError if not) and returns the most compute threads that keep it within the budget
+ * (threads cost memory: each worker holds its own d x d matrices).
  */
 async function memoryPlan(
-  kernels: Kernels, input: { path: string; rows: number; dims: number }, names: readonly string[], opts: AnalyzeOptions, diagnostics: boolean, budget: number,
+  kernels: Kernels, input: { path: string; rows: number; dims: number; layers: number }, names: readonly string[], opts: AnalyzeOptions, diagnostics: boolean, budget: number,
 ): Promise<number> {
   const backend = await kernels.backendName();
   const inline = backend === 'native' || backend === 'tfjs-node';
   const wanted = inline ? 1 : kernels.threadsFor(input.rows, input.dims, opts.blockRows);
+  // several layers in one read: every layer's views at once
+  const views = Array.from({ length: input.layers }, () => ['none', ...names]).flat().slice(1);
   const shape = (threads: number): WorkShape => ({
-    dims: input.dims, rows: input.rows, transforms: names, workers: threads > 1 ? threads : 0, backend, diagnostics, secondPass: !opts.onePass,
+    dims: input.dims, rows: input.rows, transforms: views, workers: threads > 1 ? threads : 0, backend, diagnostics, secondPass: !opts.onePass,
   });
   let threads = wanted;
   if (opts.threads === undefined) while (threads > 1 && estimateMemory(shape(threads)).bytes > budget) threads--;
-  checkMemory(estimateMemory(shape(threads)), budget, `${input.path}: analyzing ${input.dims} dimensions`, shape(threads));
+  const what = `${input.path}: analyzing ${input.dims} dimensions${input.layers > 1 ? ` of ${input.layers} layers` : ''}`;
+  checkMemory(estimateMemory(shape(threads)), budget, what, shape(threads));
   return threads;
 }
 
@@ -171,7 +256,7 @@ export function inputLabels(paths: readonly string[], labels?: readonly string[]
     }
     return [...labels];
   }
-  const stems = paths.map((p) => basename(p, extname(p) === '.npy' ? '.npy' : ''));
+  const stems = paths.map(inputStem);
   return new Set(stems).size === stems.length ? stems : [...paths];
 }
 

@@ -3,6 +3,7 @@ import { StatsAccumulator, StatsError, finiteRows } from '../stats/index.js';
 import { needsOrderedRows, startOrderedFit, type RunningIsoBN, type TransformName, type TransformParams } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
 import { partialAccumulator, type FirstPartial } from './pass-session.js';
+import { timed, timedBlocks } from './phases.js';
 
 /** Rows `[start, end)` of a source. */
 export interface RowRange {
@@ -42,11 +43,11 @@ export async function firstPass(
   try {
     runner.begin({ kind: 'first', dims: d });
     const start = opts.range?.start ?? 0;
-    for await (const block of source.blocks({ blockRows: opts.blockRows, ...opts.range })) {
+    for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows, ...opts.range }))) {
       let clean;
       try {
         if (block.data.length < block.rows * d) throw new StatsError(`block holds ${block.data.length} values, expected ${block.rows} x ${d}`);
-        clean = finiteRows(block.data, block.rows, d, block.start, opts.dropNonfinite ?? false);
+        clean = timed('check', () => finiteRows(block.data, block.rows, d, block.start, opts.dropNonfinite ?? false));
       } catch (e) {
         if (e instanceof StatsError) throw new StatsError(`${source.path}: ${e.message}`);
         throw e;

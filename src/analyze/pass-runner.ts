@@ -1,12 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { BackendError, eigh, loadBackend, type BackendName, type Eigh, type EighSolver } from '../linalg/index.js';
 import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
+import { addThreadPhases, phaseEnd, phaseStart } from './phases.js';
 
 /** Messages to a pass worker. */
 export type WorkerRequest =
   | { type: 'init'; backend: BackendName }
-  | { type: 'begin'; spec: PassSpec }
-  | { type: 'add'; seq: number; x: Float64Array; rows: number }
+  | { type: 'begin'; specs: PassSpec[] }
+  | { type: 'slot'; slot: number; buffer: SharedArrayBuffer }
+  | { type: 'add'; seq: number; slot: number; length: number; rows: number; group: number }
   | { type: 'end' }
   | { type: 'eigh'; id: number; m: Float64Array; d: number }
   | { type: 'close' };
@@ -15,7 +17,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: 'ready'; detail: string }
   | { type: 'ack'; seq: number }
-  | { type: 'partial'; partial: PassPartial }
+  | { type: 'partial'; partials: PassPartial[]; phases?: Array<[string, number]> }
   | { type: 'eigh'; id: number; values: Float64Array; vectors: Float64Array }
   | { type: 'error'; seq?: number; message: string; user: boolean };
 
@@ -27,31 +29,46 @@ export interface BackendInfo {
   detail?: string;
 }
 
-/** Blocks queued or computing per worker: one computing, one waiting, so none idles between blocks. */
+/**
+ * Blocks queued or computing per worker: one computing, one waiting, so none idles between blocks
+ * while this thread serves the others. A single worker (native) needs no second one: this thread
+ * has the next block read and checked by the time the worker is done.
+ */
 const MAX_IN_FLIGHT = 2;
 
 /** Where blocks go: a worker thread, or a session on the calling thread. */
 interface Executor {
-  begin(spec: PassSpec): void;
-  /** Queues a block; the caller keeps {@link inFlight} bounded. */
-  add(x: Float64Array, rows: number): void;
+  /** Starts a pass of one or more groups (one session each, e.g. one per layer). */
+  begin(specs: PassSpec[]): void;
+  /** Queues a block of group `group`; the caller keeps {@link inFlight} bounded. */
+  add(x: Float64Array, rows: number, group: number): void;
   inFlight(): number;
   /** Resolves when a queued block is done (or the executor failed). */
   drainOne(): Promise<void>;
-  end(): Promise<PassPartial>;
-  /** eigenvalues and eigenvectors (linalg's eigh contract) of a symmetric d x d matrix */
+  /** Each group's partial result, in group order. */
+  end(): Promise<PassPartial[]>;
+  /** eigenvalues and eigenvectors (linalg's eigh contract) of a symmetric d x d matrix; a worker takes m over (do not use it afterwards) */
   eighVectors(m: Float64Array, d: number): Promise<Eigh>;
   failure(): Error | null;
   close(): Promise<void>;
 }
 
 class InlineExecutor implements Executor {
+  private groups: PassSession[] = [];
   constructor(private readonly session: PassSession) {}
-  begin(spec: PassSpec) { this.session.begin(spec); }
-  add(x: Float64Array, rows: number) { this.session.add(x, rows); }
+  begin(specs: PassSpec[]) {
+    this.groups = specs.slice(1).map(() => new PassSession(this.session.backend));
+    this.session.begin(specs[0]);
+    specs.slice(1).forEach((spec, g) => this.groups[g].begin(spec));
+  }
+  add(x: Float64Array, rows: number, group: number) { (group ? this.groups[group - 1] : this.session).add(x, rows); }
   inFlight() { return 0; }
   async drainOne() {}
-  async end() { return this.session.end(); }
+  async end() {
+    const out = [this.session.end(), ...this.groups.map((g) => g.end())];
+    this.groups = [];
+    return out;
+  }
   async eighVectors(m: Float64Array, d: number) { return eigh(m, d, { vectors: true }); }
   failure() { return null; }
   async close() { this.session.dispose(); }
@@ -71,7 +88,14 @@ function startWorker(): Worker {
 class WorkerExecutor implements Executor {
   private seq = 0;
   private readonly pending = new Map<number, () => void>();
-  private ending: { resolve: (p: PassPartial) => void; reject: (e: Error) => void } | null = null;
+  /**
+   * Blocks reach the worker through shared memory: one slot per block in flight, reused. Handing
+   * over (transferring) each block instead would leave every block as garbage in the worker's
+   * heap until its next collection: about 100 MB per worker on a 300 MB file.
+   */
+  private readonly slots: Float64Array[] = [];
+  private readonly slotOf = new Map<number, number>();
+  private ending: { resolve: (p: PassPartial[]) => void; reject: (e: Error) => void } | null = null;
   private readonly solving = new Map<number, { resolve: (v: Eigh) => void; reject: (e: Error) => void }>();
   private eighId = 0;
   private broken: Error | null = null;
@@ -81,6 +105,17 @@ class WorkerExecutor implements Executor {
     worker.on('message', (m: WorkerReply) => this.onReply(m));
     worker.on('error', (e) => this.fail(new Error(`kernel thread failed: ${e.message}`)));
     worker.on('exit', (code) => { if (!this.closing) this.fail(new Error(`kernel thread exited (code ${code})`)); });
+  }
+
+  /**
+   * Starts a worker that loads backend `name`, without waiting for it: requests queue up behind
+   * its start (about 0.1-0.3 s, which the reading thread spends reading instead). For a backend
+   * this thread has loaded already; a failure to load surfaces at the first request.
+   */
+  static launch(name: BackendName): WorkerExecutor {
+    const worker = startWorker();
+    worker.postMessage({ type: 'init', backend: name } satisfies WorkerRequest);
+    return new WorkerExecutor(worker);
   }
 
   /** Starts a worker and loads backend `name` in it; rejects with the reason it could not. */
@@ -103,16 +138,24 @@ class WorkerExecutor implements Executor {
     });
   }
 
-  begin(spec: PassSpec) {
-    this.worker.postMessage({ type: 'begin', spec } satisfies WorkerRequest);
+  begin(specs: PassSpec[]) {
+    this.worker.postMessage({ type: 'begin', specs } satisfies WorkerRequest);
   }
 
-  add(x: Float64Array, rows: number) {
+  add(x: Float64Array, rows: number, group: number) {
     const seq = this.seq++;
+    const busy = new Set(this.slotOf.values());
+    let slot = 0;
+    while (busy.has(slot)) slot++;
+    if (!this.slots[slot] || this.slots[slot].length < x.length) {
+      const buffer = new SharedArrayBuffer(x.length * 8);
+      this.slots[slot] = new Float64Array(buffer);
+      this.worker.postMessage({ type: 'slot', slot, buffer } satisfies WorkerRequest);
+    }
+    this.slots[slot].set(x);
+    this.slotOf.set(seq, slot);
     this.pending.set(seq, () => undefined);
-    // Hand the block over without copying when it owns its whole buffer (fresh blocks do).
-    const own = x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x : x.slice();
-    this.worker.postMessage({ type: 'add', seq, x: own, rows } satisfies WorkerRequest, [own.buffer as ArrayBuffer]);
+    this.worker.postMessage({ type: 'add', seq, slot, length: x.length, rows, group } satisfies WorkerRequest);
   }
 
   inFlight() { return this.broken ? 0 : this.pending.size; }
@@ -123,7 +166,7 @@ class WorkerExecutor implements Executor {
     return new Promise((resolve) => this.pending.set(oldest.value, resolve));
   }
 
-  end(): Promise<PassPartial> {
+  end(): Promise<PassPartial[]> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.ending = { resolve, reject };
@@ -136,7 +179,9 @@ class WorkerExecutor implements Executor {
     const id = this.eighId++;
     return new Promise((resolve, reject) => {
       this.solving.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'eigh', id, m, d } satisfies WorkerRequest);
+      // Handed over, not copied, when m owns its buffer: at d = 8192 a copy is 0.5 GB more.
+      const own = m.byteOffset === 0 && m.byteLength === m.buffer.byteLength && !(m.buffer instanceof SharedArrayBuffer);
+      this.worker.postMessage({ type: 'eigh', id, m, d } satisfies WorkerRequest, own ? [m.buffer as ArrayBuffer] : []);
     });
   }
 
@@ -156,9 +201,11 @@ class WorkerExecutor implements Executor {
     if (m.type === 'ack') {
       const done = this.pending.get(m.seq);
       this.pending.delete(m.seq);
+      this.slotOf.delete(m.seq);
       done?.();
     } else if (m.type === 'partial') {
-      this.ending?.resolve(m.partial);
+      if (m.phases) addThreadPhases(m.phases);
+      this.ending?.resolve(m.partials);
       this.ending = null;
     } else if (m.type === 'eigh') {
       this.solving.get(m.id)?.resolve({ values: m.values, vectors: m.vectors });
@@ -172,6 +219,7 @@ class WorkerExecutor implements Executor {
     this.broken ??= err;
     for (const done of this.pending.values()) done();
     this.pending.clear();
+    this.slotOf.clear();
     this.ending?.reject(this.broken);
     this.ending = null;
     for (const s of this.solving.values()) s.reject(this.broken);
@@ -194,24 +242,32 @@ export class PassRunner {
     readonly info: BackendInfo,
     /** the backend's own eigensolver (native: LAPACK dsyevd), if any */
     readonly eigh: EighSolver | undefined,
+    /** sets the backend's own thread count (native), returning the previous one */
+    private readonly setThreads?: (n: number) => number,
   ) {}
 
-  /** true when blocks go to worker threads (they are then transferred, not copied) */
+  /** true when blocks go to worker threads (copied into shared memory) */
   get parallel(): boolean {
     return !(this.executors[0] instanceof InlineExecutor);
   }
 
   /**
    * Starts backend `name` with `threads` compute threads: worker threads for wasm and js when
-   * threads > 1, else inline on this thread (always for native and tfjs-node, which thread
-   * themselves).
+   * threads > 1, else inline on this thread. Native and tfjs-node thread themselves: tfjs-node
+   * runs inline; native, when threads > 1, on one worker thread (its BLAS calls use every core),
+   * so that this thread reads, decodes and checks the next block meanwhile.
    * @throws BackendError when the backend cannot load
    */
   static async start(name: BackendName, threads: number): Promise<PassRunner> {
-    if (name === 'native' || name === 'tfjs-node' || threads === 1) {
+    if (name === 'tfjs-node' || threads === 1) {
       const backend = await loadBackend(name);
       const own = backend.threaded ? backend.ownThreads ?? 1 : 1;
       return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: own, detail: backend.detail }, backend.eigh);
+    }
+    if (name === 'native') {
+      // The eigensolver of the reading thread's instance serves the metrics between the passes.
+      const backend = await loadBackend(name);
+      return new PassRunner([WorkerExecutor.launch(name)], { name, threads: backend.ownThreads ?? 1, detail: backend.detail }, backend.eigh, backend.setThreads);
     }
     const started = await Promise.allSettled(Array.from({ length: threads }, () => WorkerExecutor.start(name)));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -223,39 +279,74 @@ export class PassRunner {
     return new PassRunner(ok.map((s) => s.value.executor), { name, threads, detail: ok[0].value.detail }, undefined);
   }
 
-  /** Starts a pass on every thread. */
-  begin(spec: PassSpec): void {
+  /**
+   * Starts a pass on every thread: of one spec, or of several groups at once (one spec each: the
+   * layers of a file read together), whose blocks {@link push} tells apart by group index.
+   */
+  begin(spec: PassSpec | readonly PassSpec[]): void {
     this.next = 0;
-    for (const e of this.executors) e.begin(spec);
+    const specs = Array.isArray(spec) ? [...spec] : [spec as PassSpec];
+    for (const e of this.executors) e.begin(specs);
   }
 
   /**
    * Hands a block of finite rows to the next thread, waiting while that one has its queue full.
-   * The block's buffer is transferred to a worker: do not use `x` afterwards.
+   * Worker threads get a copy (in shared memory); `x` is the caller's again when this resolves.
    */
-  async push(x: Float64Array, rows: number): Promise<void> {
+  async push(x: Float64Array, rows: number, group = 0): Promise<void> {
     const ex = this.executors[this.next++ % this.executors.length];
-    while (ex.inFlight() >= MAX_IN_FLIGHT) await ex.drainOne();
+    const t0 = phaseStart();
+    const most = this.executors.length === 1 ? 1 : MAX_IN_FLIGHT;
+    while (ex.inFlight() >= most) await ex.drainOne();
+    if (this.parallel) phaseEnd('wait for threads', t0);
     this.check();
-    ex.add(x, rows);
+    ex.add(x, rows, group);
   }
 
-  /** Waits for every block and returns each thread's partial result, in thread order. */
+  /** Waits for every block and returns each thread's partial result (of the first group), in thread order. */
   async end(): Promise<PassPartial[]> {
+    return (await this.endGroups())[0];
+  }
+
+  /** Waits for every block and returns, per group, each thread's partial result in thread order. */
+  async endGroups(): Promise<PassPartial[][]> {
+    const t0 = phaseStart();
     const parts = await Promise.allSettled(this.executors.map((e) => e.end()));
+    if (this.parallel) phaseEnd('wait for threads', t0);
     this.check();
     const bad = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
     if (bad) throw bad.reason;
-    return parts.map((p) => (p as PromiseFulfilledResult<PassPartial>).value);
+    const byThread = parts.map((p) => (p as PromiseFulfilledResult<PassPartial[]>).value);
+    return byThread[0].map((_, g) => byThread.map((t) => t[g]));
   }
 
   /**
-   * Eigenvalues and eigenvectors of several symmetric matrices (linalg's eigh contract), one per
-   * thread at a time: the second pass needs one decomposition per view, and the threads would idle
-   * meanwhile.
+   * Eigenvalues and eigenvectors of several symmetric matrices (linalg's eigh contract), side by side: one per
+   * worker thread at a time, and, where this thread has the backend's own solver next to a worker
+   * (native), one here at the same time, every decomposition then on one BLAS thread: LAPACK's
+   * tridiagonal reduction is half memory-bound and gains more from two decompositions at once
+   * than from two threads in one. The thread count used never depends on timing, so the results
+   * do not either. Matrices sent to a worker are handed over: do not use them afterwards.
    */
-  eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Eigh[]> {
-    return Promise.all(ms.map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d)));
+  async eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Eigh[]> {
+    const t0 = phaseStart();
+    try {
+      const here = this.eigh;
+      if (!here || !this.setThreads || !this.parallel || ms.length < 2) {
+        return await Promise.all(ms.map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d)));
+      }
+      const before = this.setThreads(1);
+      try {
+        const away = ms.slice(1).map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d));
+        away.forEach((p) => p.catch(() => undefined));
+        const first = here(ms[0].m, ms[0].d, { vectors: true });
+        return [first, ...(await Promise.all(away))];
+      } finally {
+        this.setThreads(before);
+      }
+    } finally {
+      phaseEnd('eigh', t0);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
-import type { KernelBackend, Projector } from '../linalg/index.js';
-import { PartitionSums, StatsAccumulator, type PartitionSumsState } from '../stats/index.js';
+import { addScaledUnitRows, wrapProjector, zeroRowFlags, type KernelBackend, type PassProjector } from '../linalg/index.js';
+import { StatsAccumulator, type PartitionSumsState } from '../stats/index.js';
+import { phaseEnd, phaseStart } from './phases.js';
 
 /**
  * The directions of every view of the second pass side by side: one `dims x cols` product per
@@ -15,15 +16,29 @@ export interface ProjectionPlan {
   /** the mean of the rows: float32 kernels project `x - center` (see KernelBackend.projector) */
   center: Float64Array;
   /**
-   * `degenerate`: why the view's I(W) is null (W'^T W' has repeated eigenvalues); `nullRows`: the
-   * view projects only on its non-null directions, and every other direction has Z(c) = nullRows
-   * (the rows' count)
+   * View k owns columns `[offset, offset + e)`. `scale`: the view is the diagonal map x -> x * scale
+   * (IsoBN, standardization), whose cosines are computed from the rows themselves in float64
+   * rather than from the projections. `degenerate`: why the view's I(W) is null (W'^T W' has
+   * repeated eigenvalues); `nullRows`: the view projects only on its non-null directions, and
+   * every other direction has Z(c) = nullRows (the rows' count).
    */
-  views: Array<{ offset: number; e: number; cosine: boolean; degenerate?: string; nullRows?: number }>;
+  views: Array<{ offset: number; e: number; cosine: boolean; scale?: Float64Array | null; degenerate?: string; nullRows?: number }>;
 }
 
-/** What one pass computes, per thread: `first` = statistics, `second` = I(W) and cosines. */
-export type PassSpec = { kind: 'first'; dims: number } | { kind: 'second'; plan: ProjectionPlan };
+/**
+ * Length of a view's sum of unit rows: its projected columns, or, for a diagonal view (whose
+ * cosines come from the scaled rows themselves), the input's dims, which exceed its columns when
+ * the view projects on its non-null directions only.
+ */
+export function unitLength(v: { e: number; cosine: boolean; scale?: Float64Array | null }): number {
+  return v.cosine ? (v.scale ? v.scale.length : v.e) : 0;
+}
+
+/**
+ * What one pass computes, per thread: `first` = statistics, `second` = I(W) and cosines over about
+ * `rows` rows in all (the products' precision depends on the pass's size: {@link FLOAT32_MIN_WORK}).
+ */
+export type PassSpec = { kind: 'first'; dims: number } | { kind: 'second'; plan: ProjectionPlan; rows: number };
 
 /** A thread's share of the first pass: the statistics of the rows it was given. */
 export interface FirstPartial {
@@ -52,6 +67,23 @@ export type PassPartial = FirstPartial | SecondPartial;
 const PROJECT_CHUNK_ROWS = 1024;
 
 /**
+ * Passes of fewer multiply-adds (rows x dims x cols) than this project in float64 on every
+ * backend (float32 saves nothing worth having there: 4e9 is about 0.05 s of dgemm), so that small
+ * inputs, where a few rows can carry all of Z(c), keep I(W) exact; larger ones use the backend's
+ * float32 products (native, wasm), which measure about 1e-8 relative on I(W) at 100k rows.
+ * `ISOTROPY_PRODUCTS=float64` or `float32` in the environment overrides the choice.
+ */
+export const FLOAT32_MIN_WORK = 2 ** 32;
+
+/** Whether a pass of `work` multiply-adds projects in float32 on a float32 backend. */
+function float32Products(work: number): boolean {
+  const forced = process.env.ISOTROPY_PRODUCTS;
+  if (forced === 'float64') return false;
+  if (forced === 'float32') return true;
+  return work >= FLOAT32_MIN_WORK;
+}
+
+/**
  * The per-thread part of a pass, on one kernel backend: fed blocks of finite rows, it keeps
  * partial results that the reading thread merges in float64 at the end. The same code runs in a
  * worker thread (pass-worker.ts) or inline on the calling thread.
@@ -60,8 +92,12 @@ export class PassSession {
   private first: StatsAccumulator | null = null;
   private second: {
     plan: ProjectionPlan;
-    projector: Projector;
-    sums: PartitionSums[];
+    projector: PassProjector;
+    /** log-sum-exp state of every column (all views side by side) */
+    maxPos: Float64Array;
+    maxNeg: Float64Array;
+    sumPos: Float64Array;
+    sumNeg: Float64Array;
     unit: Float64Array[];
     nonzero: number[];
     exactZero: boolean;
@@ -77,13 +113,22 @@ export class PassSession {
       return;
     }
     const plan = spec.plan;
-    const center = this.backend.precision === 'float32' ? plan.center : null;
+    const be = this.backend;
+    const f32 = be.precision === 'float32' && float32Products(spec.rows * plan.dims * plan.cols);
+    const center = f32 ? plan.center : null;
     const bias = plan.bias.some((b) => b !== 0) ? plan.bias : null;
+    const projector = f32
+      ? be.passProjector?.(plan.dir, plan.dims, plan.cols, bias, center) ?? wrapProjector(be.projector(plan.dir, plan.dims, plan.cols, bias, center), plan.cols)
+      : wrapProjector((be.projector64 ?? be.projector)(plan.dir, plan.dims, plan.cols, bias, null), plan.cols);
     this.second = {
-      plan,
-      projector: this.backend.projector(plan.dir, plan.dims, plan.cols, bias, center),
-      sums: plan.views.map((v) => new PartitionSums(v.e)),
-      unit: plan.views.map((v) => new Float64Array(v.cosine ? v.e : 0)),
+      // D now lives in the projector (in the backend's own form): do not keep a second copy.
+      plan: { ...plan, dir: new Float64Array(0) },
+      projector,
+      maxPos: new Float64Array(plan.cols).fill(-Infinity),
+      maxNeg: new Float64Array(plan.cols).fill(-Infinity),
+      sumPos: new Float64Array(plan.cols),
+      sumNeg: new Float64Array(plan.cols),
+      unit: plan.views.map((v) => new Float64Array(unitLength(v))),
       nonzero: plan.views.map(() => 0),
       // Centred float32 products turn an all-zero row into rounding noise instead of 0: such rows
       // are found on the input and left out of the cosines of the views that map 0 to 0.
@@ -95,21 +140,35 @@ export class PassSession {
   /** Adds `rows` finite rows (`rows x dims` row-major). */
   add(x: Float64Array, rows: number): void {
     if (this.first) {
-      this.first.addFinite(x, rows, this.backend.gramUpper, this.backend.chunkRows);
+      const t0 = phaseStart();
+      const kernel = this.backend.momentsBlock;
+      if (kernel) this.first.addFiniteWith(x, rows, (xb, n, d, acc) => kernel(xb, n, d, acc));
+      else this.first.addFinite(x, rows, this.backend.gramUpper, this.backend.chunkRows);
+      phaseEnd('moments', t0);
       return;
     }
     const s = this.second;
     if (!s) throw new Error('PassSession.add() before begin()');
-    const { dims, cols, views } = s.plan;
+    const { dims, views } = s.plan;
+    const scaled = this.backend.scaledUnitRows ?? addScaledUnitRows;
     for (let r0 = 0; r0 < rows; r0 += PROJECT_CHUNK_ROWS) {
       const b = Math.min(PROJECT_CHUNK_ROWS, rows - r0);
       const chunk = x.subarray(r0 * dims, (r0 + b) * dims);
-      const proj = s.projector.apply(chunk, b);
-      const zero = s.exactZero ? zeroRows(chunk, b, dims) : null;
+      let t0 = phaseStart();
+      s.projector.project(chunk, b);
+      phaseEnd('products', t0);
+      t0 = phaseStart();
+      s.projector.logSumExp(s.maxPos, s.maxNeg, s.sumPos, s.sumNeg);
+      phaseEnd('exp', t0);
+      t0 = phaseStart();
+      const zero = s.exactZero && views.some((v, k) => v.cosine && !v.scale && s.unshifted[k]) ? zeroRowFlags(chunk, b, dims) : null;
       views.forEach((v, k) => {
-        s.sums[k].add(proj, b, cols, v.offset);
-        if (v.cosine) s.nonzero[k] += addUnitRows(proj, b, cols, v.offset, v.e, s.unit[k], s.unshifted[k] ? zero : null);
+        if (!v.cosine) return;
+        s.nonzero[k] += v.scale
+          ? scaled(chunk, b, dims, v.scale, s.unit[k])
+          : s.projector.unitRows(v.offset, v.e, s.unit[k], s.unshifted[k] ? zero : null);
       });
+      phaseEnd('cosines', t0);
     }
   }
 
@@ -121,7 +180,15 @@ export class PassSession {
       out = { kind: 'first', count: a.count, zeroRows: a.zeroRows, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: a.unitSq!, min: a.min, max: a.max };
     } else if (this.second) {
       const s = this.second;
-      out = { kind: 'second', views: s.sums.map((sum, k) => ({ sums: sum.state(), unit: s.unit[k], nonzero: s.nonzero[k] })) };
+      const part = (a: Float64Array, v: { offset: number; e: number }) => a.slice(v.offset, v.offset + v.e);
+      out = {
+        kind: 'second',
+        views: s.plan.views.map((v, k) => ({
+          sums: { maxPos: part(s.maxPos, v), maxNeg: part(s.maxNeg, v), sumPos: part(s.sumPos, v), sumNeg: part(s.sumNeg, v) },
+          unit: s.unit[k],
+          nonzero: s.nonzero[k],
+        })),
+      };
     } else {
       throw new Error('PassSession.end() before begin()');
     }
@@ -139,39 +206,6 @@ export class PassSession {
     this.first = null;
     this.second = null;
   }
-}
-
-/**
- * Adds `row / |row|` of the columns `[offset, offset + e)` of each row to `unit`; all-zero rows,
- * and the rows flagged in `zero`, are skipped. Returns how many rows were added.
- */
-function addUnitRows(
-  proj: Float64Array, rows: number, stride: number, offset: number, e: number, unit: Float64Array, zero: Uint8Array | null,
-): number {
-  let nonzero = 0;
-  for (let r = 0; r < rows; r++) {
-    if (zero?.[r]) continue;
-    const o = r * stride + offset;
-    let ss = 0;
-    for (let c = 0; c < e; c++) ss += proj[o + c] * proj[o + c];
-    if (ss === 0) continue;
-    nonzero++;
-    const inv = 1 / Math.sqrt(ss);
-    for (let c = 0; c < e; c++) unit[c] += proj[o + c] * inv;
-  }
-  return nonzero;
-}
-
-/** 1 for the rows of a `rows x dims` block whose every value is 0. */
-function zeroRows(x: Float64Array, rows: number, dims: number): Uint8Array {
-  const out = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const o = r * dims;
-    let c = 0;
-    while (c < dims && x[o + c] === 0) c++;
-    out[r] = c === dims ? 1 : 0;
-  }
-  return out;
 }
 
 /** The buffers of a partial, to transfer rather than copy between threads. */

@@ -5,10 +5,15 @@
 import { parentPort } from 'node:worker_threads';
 import { eigh, loadBackend } from '../linalg/index.js';
 import { PassSession, partialBuffers } from './pass-session.js';
+import { PHASES_ENABLED, takePhases } from './phases.js';
 import type { WorkerReply, WorkerRequest } from './pass-runner.js';
 
 const port = parentPort!;
 let session: PassSession | null = null;
+/** The shared-memory slots the reading thread copies blocks into (see WorkerExecutor). */
+const slots: Float64Array[] = [];
+/** Sessions of the other groups of a pass (several layers read together), on the same backend. */
+let groups: PassSession[] = [];
 
 function failure(err: unknown, seq?: number): WorkerReply {
   const e = err as { message?: string; isUserError?: boolean };
@@ -26,19 +31,28 @@ port.on('message', (m: WorkerRequest) => {
           port.postMessage({ type: 'ready', detail: session.backend.detail } satisfies WorkerReply);
           break;
         case 'begin':
-          session!.begin(m.spec);
+          groups = m.specs.slice(1).map(() => new PassSession(session!.backend));
+          session!.begin(m.specs[0]);
+          m.specs.slice(1).forEach((spec, g) => groups[g].begin(spec));
+          break;
+        case 'slot':
+          slots[m.slot] = new Float64Array(m.buffer);
           break;
         case 'add':
-          session!.add(m.x, m.rows);
+          (m.group ? groups[m.group - 1] : session!).add(slots[m.slot].subarray(0, m.length), m.rows);
           port.postMessage({ type: 'ack', seq: m.seq } satisfies WorkerReply);
           break;
         case 'end': {
-          const partial = session!.end();
-          port.postMessage({ type: 'partial', partial } satisfies WorkerReply, partialBuffers(partial));
+          const partials = [session!.end(), ...groups.map((g) => g.end())];
+          groups = [];
+          const phases = PHASES_ENABLED ? takePhases() : undefined;
+          port.postMessage({ type: 'partial', partials, phases } satisfies WorkerReply, partials.flatMap(partialBuffers));
           break;
         }
         case 'eigh': {
-          const { values, vectors } = eigh(m.m, m.d, { vectors: true });
+          // The backend's own solver where it has one (native: LAPACK), as on the reading thread.
+          const solve = session?.backend.eigh ?? eigh;
+          const { values, vectors } = solve(m.m, m.d, { vectors: true });
           port.postMessage({ type: 'eigh', id: m.id, values, vectors: vectors! } satisfies WorkerReply, [values.buffer as ArrayBuffer, vectors!.buffer as ArrayBuffer]);
           break;
         }

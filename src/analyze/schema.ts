@@ -23,7 +23,15 @@ export interface InputInfo {
   zeroRows: number;
   /** shard files merged into this input (`isotropy merge`) */
   shards?: string[];
-  /** sha256 of the file's bytes, hex (absent for in-memory sources) */
+  /**
+   * the files the rows were read from, in row order, when there are several (a directory, a glob,
+   * `--concat`) or the input is remote; absent for one local file
+   */
+  files?: InputFile[];
+  /**
+   * sha256 of the file's bytes, hex (absent for in-memory sources, datasets of several files, whose
+   * `files` carry theirs, and remote files not read whole)
+   */
   sha256?: string;
   /** the name the report shows (`--label`); default: the file name */
   label?: string;
@@ -32,6 +40,25 @@ export interface InputInfo {
    * (n, L, d) input were analysed in one run (`--layers`); each result then carries its `layer`
    */
   layers?: number[];
+}
+
+/** One file of an input read from several files, or a remote one. */
+export interface InputFile {
+  /** the path or URL as named (after a directory or glob was expanded) */
+  path: string;
+  /** rows read from it */
+  rows: number;
+  /**
+   * sha256 of its bytes, hex: always for a local file; for a remote one only when the analysis
+   * read every byte of it (else `etag` and `size` identify it)
+   */
+  sha256?: string;
+  /** remote: its size in bytes */
+  size?: number;
+  /** remote: the server's ETag, when it sent a strong one */
+  etag?: string;
+  /** remote: bytes fetched to analyse it (retries included), to compare with `size` */
+  fetched?: number;
 }
 
 /** The metrics of one input under one transform ("none" = the input as it is). */

@@ -4,7 +4,8 @@ import { LOW_RANK_SHARE, PartitionSums, avgCosine, finiteRows, partitionIsotropy
 import type { AffineMap } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
 import type { RowRange } from './first-pass.js';
-import type { ProjectionPlan, SecondPartial } from './pass-session.js';
+import { unitLength, type ProjectionPlan, type SecondPartial } from './pass-session.js';
+import { timed, timedBlocks } from './phases.js';
 
 /** One view of the rows in the second pass: the input itself (no map) or a transform of it. */
 export interface PassView {
@@ -89,10 +90,10 @@ export async function projectionSums(
   opts: { dropNonfinite: boolean; blockRows?: number; range?: RowRange; onRows?: (done: number) => void; runner: PassRunner },
 ): Promise<{ views: ViewSums; rows: number; dropped: number }> {
   const runner = opts.runner;
-  runner.begin({ kind: 'second', plan });
+  runner.begin({ kind: 'second', plan, rows: (opts.range?.end ?? source.rows) - (opts.range?.start ?? 0) });
   let done = 0, used = 0, dropped = 0;
-  for await (const block of source.blocks({ blockRows: opts.blockRows, ...opts.range })) {
-    const { data, rows } = finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite);
+  for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows, ...opts.range }))) {
+    const { data, rows } = timed('check', () => finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite));
     if (rows > 0) await runner.push(data, rows);
     used += rows;
     dropped += block.rows - rows;
@@ -107,12 +108,12 @@ export async function projectionSums(
 export function mergeViewSums(plan: ProjectionPlan, parts: readonly ViewSums[]): ViewSums {
   return plan.views.map((v, k) => {
     const sums = new PartitionSums(v.e);
-    const unit = new Float64Array(v.cosine ? v.e : 0);
+    const unit = new Float64Array(unitLength(v));
     let nonzero = 0;
     for (const p of parts) {
       const part = p[k];
       sums.merge(part.sums);
-      if (v.cosine) for (let c = 0; c < v.e; c++) unit[c] += part.unit[c];
+      for (let c = 0; c < unit.length; c++) unit[c] += part.unit[c];
       nonzero += part.nonzero;
     }
     return { sums: sums.state(), unit, nonzero };
@@ -162,12 +163,12 @@ export async function projectionPlan(d: number, views: PassView[], runner: PassR
     if (!v.map) dir = vecs;
     else if (v.map.kind === 'diagonal') {
       const a = v.map.scale;
-      dir = Float64Array.from(vecs, (x, idx) => x * a[Math.floor(idx / e)]);
+      dir = scaleRows(vecs, a, e);
     } else {
       dir = matmul(v.map.matrix, d, v.map.dOut, vecs, e);
       offset = matmul(v.map.shift, 1, d, dir, e);
     }
-    return { e, dir, offset, cosine: v.cosine, degenerate: degenerateSpectrum(values), nullRows: e < dimsOut ? v.moments.n : 0 };
+    return { e, dir, offset, cosine: v.cosine, scale: v.map?.kind === 'diagonal' ? v.map.scale : null, degenerate: degenerateSpectrum(values), nullRows: e < dimsOut ? v.moments.n : 0 };
   });
   const cols = parts.reduce((s, p) => s + p.e, 0);
   const dir = new Float64Array(d * cols);
@@ -176,7 +177,7 @@ export async function projectionPlan(d: number, views: PassView[], runner: PassR
   const planViews = parts.map((p) => {
     for (let i = 0; i < d; i++) dir.set(p.dir.subarray(i * p.e, (i + 1) * p.e), i * cols + at);
     if (p.offset) for (let j = 0; j < p.e; j++) bias[at + j] = -p.offset[j];
-    const v = { offset: at, e: p.e, cosine: p.cosine, ...(p.degenerate ? { degenerate: p.degenerate } : {}), ...(p.nullRows ? { nullRows: p.nullRows } : {}) };
+    const v = { offset: at, e: p.e, cosine: p.cosine, scale: p.scale, ...(p.degenerate ? { degenerate: p.degenerate } : {}), ...(p.nullRows ? { nullRows: p.nullRows } : {}) };
     at += p.e;
     return v;
   });
@@ -184,4 +185,14 @@ export async function projectionPlan(d: number, views: PassView[], runner: PassR
   const raw = views.find((v) => !v.map);
   const center = raw ? Float64Array.from(raw.moments.mean) : new Float64Array(d);
   return { dims: d, cols, dir, bias, center, views: planViews };
+}
+
+/** diag(a) V for the `rows x e` row-major V: row i times a[i] (a plain loop: d^2 values at d = 4096). */
+function scaleRows(v: Float64Array, a: Float64Array, e: number): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let i = 0, o = 0; o < v.length; i++, o += e) {
+    const s = a[i];
+    for (let j = 0; j < e; j++) out[o + j] = v[o + j] * s;
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { quote } from '../io/index.js';
 import { StatsError, type StatsSource } from '../stats/index.js';
 import type { RowRange } from './first-pass.js';
@@ -58,6 +59,16 @@ export async function fileFingerprint(path: string): Promise<string> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The identity of the file an input name stands for: its absolute path and fingerprint for one
+ * local file; for a dataset of several files (a directory, a glob) or a remote file, the name
+ * itself (made absolute unless it is a URL), which is what names it on every machine.
+ */
+export async function inputIdentity(name: string, source: { files?: readonly unknown[] }): Promise<{ resolved: string; fingerprint?: string }> {
+  if (source.files) return { resolved: /^(https?|hf):\/\//i.test(name) ? name : resolvePath(name) };
+  return { resolved: resolvePath(name), fingerprint: await fileFingerprint(name) };
 }
 
 /** The identity of a shard's file: the same file (and layer) gives the same key wherever the shard was made. */

@@ -1,11 +1,11 @@
-import { resolve } from 'node:path';
+import { unitLength } from './pass-session.js';
 import { openEmbeddings, quote, type EmbeddingSource, type OpenOptions } from '../io/index.js';
 import { StatsError, f64Field, f64ToBase64, hexField, intField, isRecord } from '../stats/index.js';
 import { openOptions } from './analyze.js';
 import { Kernels } from './kernels.js';
 import { readRows, sampleIndices } from './sample.js';
 import { projectionSums, type ViewSums } from './second-pass.js';
-import { describe, fileFingerprint, parseShardPart, sourceRange, type OrderedSource } from './shard-id.js';
+import { describe, inputIdentity, parseShardPart, sourceRange, type OrderedSource } from './shard-id.js';
 import type { ShardPlan } from './shard-plan.js';
 
 /** Version tag of a second-round partial (`isotropy stats --plan`). */
@@ -28,7 +28,7 @@ export interface ShardPartial {
 }
 
 /** Options of {@link computePartial}: which part of the file, and the kernels. */
-export interface PartialOptions extends Pick<OpenOptions, 'key' | 'column' | 'field'> {
+export interface PartialOptions extends Pick<OpenOptions, 'key' | 'column' | 'field' | 'revision' | 'remote'> {
   /** the same `i/N` as in round 1 */
   shard?: string | { index: number; count: number };
   layer?: number;
@@ -49,7 +49,7 @@ export async function computePartial(input: string | EmbeddingSource, plan: Shar
   const source = typeof input === 'string' ? await openEmbeddings(input, { ...openOptions(opts), dropNonfinite: true }) : input;
   const kernels = new Kernels({ backend: opts.backend, threads: opts.threads });
   try {
-    const file = typeof input === 'string' ? { resolved: resolve(input), fingerprint: await fileFingerprint(input) } : null;
+    const file = typeof input === 'string' ? await inputIdentity(input, source) : null;
     const shard = findShard(plan, source, file, opts.shard === undefined ? null : parseShardPart(opts.shard));
     const name = `${source.path}${shard.part ? ` (part ${shard.part[0]}/${shard.part[1]})` : ''}`;
     if (source.rows !== shard.rows || source.dims !== plan.projection.dims || (shard.dtype !== undefined && source.dtype !== shard.dtype)) {
@@ -83,10 +83,10 @@ function shardSampleIndices(plan: ShardPlan, shard: OrderedSource): number[] {
   return sampleIndices(plan.rows, plan.sample.rows, plan.sample.seed).filter((g) => g >= lo && g < hi);
 }
 
-function findShard(plan: ShardPlan, source: EmbeddingSource, file: { resolved: string; fingerprint: string } | null, part: { index: number; count: number } | null): OrderedSource {
+function findShard(plan: ShardPlan, source: EmbeddingSource, file: { resolved: string; fingerprint?: string } | null, part: { index: number; count: number } | null): OrderedSource {
   const samePart = plan.shards.filter((s) => (part ? s.part?.[0] === part.index && s.part?.[1] === part.count : !s.part) && (s.layer ?? null) === source.layer);
   // The file by its content (it may sit elsewhere in round 2: a node's scratch disk), else by its path.
-  let hits = file ? samePart.filter((s) => s.fingerprint === file.fingerprint) : [];
+  let hits = file?.fingerprint ? samePart.filter((s) => s.fingerprint === file.fingerprint) : [];
   if (hits.length !== 1) hits = samePart.filter((s) => (file ? s.resolved === file.resolved : s.path === source.path));
   if (hits.length === 1) return hits[0];
   const what = `${source.path}${part ? ` --shard ${part.index}/${part.count}` : ''}`;
@@ -169,7 +169,7 @@ export function partialFromJSON(json: unknown, plan: ShardPlan): ShardPartial {
     }
     if (count === 0 && (maxPos.some((x) => x !== -Infinity) || maxNeg.some((x) => x !== -Infinity))) throw new StatsError(`${where}: no rows but maxima set`);
     const nonzero = intField(v, 'nonzero', 0, count, `${where}.nonzero`);
-    const unit = f64Field(v, 'unit', pv[k].cosine ? e : 0, 'finite', `${where}.unit`);
+    const unit = f64Field(v, 'unit', unitLength(pv[k]), 'finite', `${where}.unit`);
     let sq = 0;
     for (const u of unit) sq += u * u;
     if (sq > nonzero * nonzero * (1 + 1e-9)) throw new StatsError(`${where}.unit exceeds its ${nonzero} non-zero rows`);

@@ -114,7 +114,8 @@ export interface PlanJSON {
   sample: { rows: number; seed: number } | null;
   stats: ReturnType<StatsAccumulator['toJSON']>;
   running?: RunningJSON;
-  projection: { dims: number; cols: number; dir: string; bias: string; center: string; views: Array<{ offset: number; e: number; cosine: boolean; degenerate?: string; nullRows?: number }> };
+  /** a view's `scale` (base64 float64, a diagonal map's factors) only when it has one; `degenerate`, `nullRows` as in ProjectionPlan */
+  projection: { dims: number; cols: number; dir: string; bias: string; center: string; views: Array<{ offset: number; e: number; cosine: boolean; scale?: string; degenerate?: string; nullRows?: number }> };
 }
 
 type PlanBody = Omit<PlanJSON, 'schema' | 'id'>;
@@ -132,7 +133,7 @@ function planBody(p: Omit<ShardPlan, 'id'>): PlanBody {
     ...(p.running ? { running: runningToJSON(p.running) } : {}),
     projection: {
       dims: pr.dims, cols: pr.cols, dir: f64ToBase64(pr.dir), bias: f64ToBase64(pr.bias), center: f64ToBase64(pr.center),
-      views: pr.views.map((v) => ({ offset: v.offset, e: v.e, cosine: v.cosine, ...(v.degenerate ? { degenerate: v.degenerate } : {}), ...(v.nullRows ? { nullRows: v.nullRows } : {}) })),
+      views: pr.views.map((v) => ({ offset: v.offset, e: v.e, cosine: v.cosine, ...(v.scale ? { scale: f64ToBase64(v.scale) } : {}), ...(v.degenerate ? { degenerate: v.degenerate } : {}), ...(v.nullRows ? { nullRows: v.nullRows } : {}) })),
     },
   };
 }
@@ -218,7 +219,9 @@ function readPlan(o: Record<string, unknown>): ShardPlan {
     const e = intField(v, 'e', 0, d, `${where}.e`);
     const nullRows = v.nullRows === undefined ? undefined : intField(v, 'nullRows', 1, Number.MAX_SAFE_INTEGER, `${where}.nullRows`);
     at += e;
-    return { offset, e, cosine: v.cosine, ...(typeof v.degenerate === 'string' ? { degenerate: v.degenerate } : {}), ...(nullRows ? { nullRows } : {}) };
+    // a diagonal view's factors: its cosines come from the rows themselves (see ProjectionPlan)
+    const scale = v.scale === undefined ? null : f64Field(v, 'scale', d, 'finite', `${where}.scale`);
+    return { offset, e, cosine: v.cosine, scale, ...(typeof v.degenerate === 'string' ? { degenerate: v.degenerate } : {}), ...(nullRows ? { nullRows } : {}) };
   });
   const cols = intField(pr, 'cols', at, at, 'projection.cols');
   const projection: ProjectionPlan = {

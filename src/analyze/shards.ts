@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { openEmbeddings, type EmbeddingSource, type OpenOptions } from '../io/index.js';
 import { withEighSolver } from '../linalg/index.js';
 import { StatsAccumulator, StatsError, isRecord, statsDigest, type StatsJSON, type StatsSource } from '../stats/index.js';
@@ -10,7 +9,7 @@ import { firstPass, type RowRange } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo } from './schema.js';
-import { fileFingerprint, fileKey, orderShards, parseShardPart, shardId, shardRange, type OrderedSource, type ShardPart } from './shard-id.js';
+import { fileKey, inputIdentity, orderShards, parseShardPart, shardId, shardRange, type OrderedSource, type ShardPart } from './shard-id.js';
 import { composeRunning, restoreRunning, runningFromJSON, runningState, runningToJSON, type RunningJSON, type RunningState } from './shard-running.js';
 import { toolInfo } from './tool.js';
 
@@ -29,7 +28,7 @@ export interface ShardJSON extends StatsJSON {
 }
 
 /** Options of {@link computeShard} (and of the second round, which reads the same rows). */
-export interface ShardOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
+export interface ShardOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field' | 'revision' | 'remote'> {
   /** layer of an (n, L, d) file; negative counts from the end; default the last */
   layer?: number;
   /** skip rows holding NaN/Inf (counted) instead of failing; default false */
@@ -82,7 +81,7 @@ export async function computeShard(input: string | EmbeddingSource, opts: ShardO
       rows: source.rows,
       dtype: source.dtype,
       layer: source.layer,
-      ...(typeof input === 'string' ? { resolved: resolve(input), fingerprint: await fileFingerprint(input) } : {}),
+      ...(typeof input === 'string' ? await inputIdentity(input, source) : {}),
       ...(part ? { range: [range.start, range.end], part: [part.index, part.count] } : {}),
     })];
     return { acc, running: est ? runningState(est) : null };

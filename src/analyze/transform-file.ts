@@ -6,7 +6,7 @@ import { checkMemory, estimateMemory, memoryBudget, type WorkShape } from './bud
 import { firstPass } from './first-pass.js';
 
 /** Options of {@link transformFile}; transform parameters go alongside. */
-export interface TransformFileOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field'> {
+export interface TransformFileOptions extends TransformParams, Pick<OpenOptions, 'key' | 'column' | 'field' | 'revision' | 'remote'> {
   /** one transform name, e.g. "isobn" */
   method: string;
   layer?: number;

@@ -52,6 +52,19 @@ function inputNames(a: Analysis): string[] {
   });
 }
 
+/** `, read from 12 files` for a dataset; `, 1.2 MB of 40 MB fetched` for a remote file. */
+function filesText(inp: Analysis['inputs'][number]): string {
+  const files = inp.files;
+  if (!files?.length) return '';
+  const remote = files.filter((f) => f.size !== undefined);
+  const mb = (b: number) => {
+    const [div, unit] = b < 1e3 ? [1, 'bytes'] : b < 1e6 ? [1e3, 'KB'] : b < 1e9 ? [1e6, 'MB'] : [1e9, 'GB'];
+    return `${Number((b / div).toPrecision(3))} ${unit}`;
+  };
+  const fetched = remote.length ? `, ${mb(remote.reduce((s, f) => s + (f.fetched ?? 0), 0))} of ${mb(remote.reduce((s, f) => s + (f.size ?? 0), 0))} fetched` : '';
+  return `${files.length > 1 ? `, read from ${files.length} files` : ''}${fetched}`;
+}
+
 /**
  * The aligned text table of `isotropy analyze`: a header per input (path, shape), then one table
  * with a column per transform, grouped under each input's label (and layer) when there are
@@ -67,7 +80,7 @@ export function formatAnalysis(a: Analysis): string {
     out.push(inp.label && inp.label !== inp.path && inp.label !== stem ? `${inp.path} (${inp.label})` : inp.path);
     out.push(`  ${shape}${inp.rows} rows x ${inp.dims} dims, dtype ${inp.dtype}, ${inp.fortranOrder ? 'Fortran' : 'C'} order` +
       (inp.droppedRows ? `, ${inp.droppedRows} rows dropped (NaN/Inf)` : '') + (inp.zeroRows ? `, ${inp.zeroRows} zero rows` : '') +
-      (inp.shards ? `, merged from ${inp.shards.length} shard(s)` : ''));
+      (inp.shards ? `, merged from ${inp.shards.length} shard(s)` : '') + filesText(inp));
   });
   out.push('');
 

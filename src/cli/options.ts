@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { TransformParams } from '../index.js';
-import { cliMessage } from './errors.js';
+import { quote } from '../index.js';
+import { cliMessage, UsageError } from './errors.js';
 
 /**
  * The transform parameter flags shared by analyze, transform and merge. `defaults: false` leaves
@@ -29,8 +30,24 @@ export function readOptions<T>(y: Argv<T>) {
     .option('key', { type: 'string', describe: '.npz member, safetensors tensor or HDF5 dataset (/path) to read (default: the only 2-D/3-D array)' })
     .option('column', { type: 'string', describe: 'Parquet/Arrow column of vectors (default: the only one)' })
     .option('field', { type: 'string', describe: 'JSONL field holding the vector, dotted for nested (default: embedding)' })
+    .option('revision', { type: 'string', describe: 'branch, tag or commit of hf:// inputs (default main)' })
     .option('drop-nonfinite', { type: 'boolean', describe: 'skip rows holding NaN/Inf, or null vectors (counted and reported), instead of failing', default: false })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'no progress or warnings on stderr', default: false });
+}
+
+/**
+ * `--layers`: `all`, or comma-separated layer indices (negative from the end).
+ * @throws UsageError for anything else
+ */
+export function parseLayers(v: string | undefined): readonly number[] | 'all' | undefined {
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  if (t === 'all') return 'all';
+  const parts = t.split(',').map((p) => p.trim());
+  if (!parts.length || parts.some((p) => !/^-?\d+$/.test(p))) {
+    throw new UsageError(`--layers ${quote(v)}: give all, or layer indices separated by commas (0,6,-1)`);
+  }
+  return parts.map(Number);
 }
 
 /** Picks the transform parameters out of parsed flags. */

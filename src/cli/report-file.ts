@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { captionText, checkOutputPath, checkProbeResult, describeFsError, renderFigures, renderReport, writeFileAtomic, type Analysis, type ProbeResult } from '../index.js';
+import { captionText, checkOutputPath, checkProbeResult, describeFsError, inputStem, renderFigures, renderReport, writeFileAtomic, type Analysis, type ProbeResult } from '../index.js';
 import { UsageError } from './errors.js';
 import { readJsonFile } from './read-json.js';
 
@@ -9,10 +9,14 @@ export const REPORTS_DIR = 'reports';
 
 /**
  * `reports/<name>.html` for one input, `reports/<a>-vs-<b>.html` for several; names are the file
- * names without extension, reduced to characters that are safe in any file system.
+ * names without extension (a URL's last segment, a directory's or a glob's folder name), reduced
+ * to characters that are safe in any file system.
  */
 export function defaultReportPath(inputs: readonly string[]): string {
-  const stems = inputs.map((p) => basename(p, extname(p)).replace(/[^A-Za-z0-9._-]+/g, '_') || 'input');
+  const stems = inputs.map((p) => {
+    const s = inputStem(p);
+    return (extname(p) === '.npy' ? s : basename(s, extname(s))).replace(/[^A-Za-z0-9._-]+/g, '_') || 'input';
+  });
   return join(REPORTS_DIR, `${stems.join('-vs-')}.html`);
 }
 

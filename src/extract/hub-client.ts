@@ -11,6 +11,10 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { quote } from '../io/errors.js';
+import {
+  HttpExpired, HttpNoAnswer, armTimer, contentLength, describeCause, discardBody, etagValue, fetchFollowing, parseContentRange, sizeHeader,
+} from '../io/http-fetch.js';
+import { hubFileUrl } from '../io/hub-url.js';
 import { sha256File } from '../io/sha256.js';
 import { lock, tryLock, type HeldLock } from './file-lock.js';
 import { readSafetensorsIndex, safetensorsSizeFromPrefix } from './safetensors.js';
@@ -22,8 +26,6 @@ export class HubNetworkError extends ExtractError {}
 /** Bytes a file whose size nobody announced may have (config and tokenizer files are far smaller). */
 export const MAX_UNANNOUNCED_BYTES = 100 * 1024 * 1024;
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Limits of one `resolveModel` call. */
 export interface HubLimits {
   /** Milliseconds without headers or without a body byte before a request fails. */
@@ -34,13 +36,6 @@ export interface HubLimits {
   deadlineText: string;
   /** The idle timeout and how to change it, for messages. */
   idleText: string;
-}
-
-/** Why a request was aborted by us. */
-class Expired extends Error {
-  constructor(readonly kind: 'idle' | 'deadline') {
-    super(kind);
-  }
 }
 
 /** A response with what the hub said about the file along the redirects. */
@@ -60,42 +55,9 @@ export interface HubResponse {
   abort: AbortController;
 }
 
-function describeCause(err: unknown): string {
-  const cause = (err as { cause?: unknown }).cause;
-  const c = cause as { code?: string; message?: string } | undefined;
-  if (c?.code !== undefined) return c.code;
-  if (c?.message !== undefined) return c.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Lets the connection be reused or closed without reading a body we do not want. */
 export async function discard(r: HubResponse | Response): Promise<void> {
-  const res = r instanceof Response ? r : r.res;
-  await res.body?.cancel().catch(() => undefined);
-}
-
-/** An ETag's value without W/ and quotes, or null for a weak one. */
-function etagValue(v: string | null): string | null {
-  if (v === null || v.startsWith('W/')) return null;
-  return v.trim().replace(/^"(.*)"$/, '$1').toLowerCase();
-}
-
-function sizeHeader(v: string | null): number | null {
-  return v !== null && /^\d{1,15}$/.test(v.trim()) ? Number(v.trim()) : null;
-}
-
-function contentLength(res: Response): number | null {
-  // A compressed body's length says nothing about the bytes we get after decoding.
-  const enc = res.headers.get('content-encoding');
-  if (enc !== null && enc !== 'identity') return null;
-  return sizeHeader(res.headers.get('content-length'));
-}
-
-/** `bytes START-END/TOTAL` (TOTAL may be `*`). */
-function parseContentRange(v: string | null): { start: number; total: number | null } | null {
-  const m = v === null ? null : /^bytes (\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)$/.exec(v.trim());
-  if (m === null) return null;
-  return { start: Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) };
+  await discardBody(r instanceof Response ? r : r.res);
 }
 
 /** git's object id of a file: sha1 of `blob <size>\0<content>`. */
@@ -160,18 +122,12 @@ export class HubClient {
   ) {}
 
   url(file: string): string {
-    const path = file.split('/').map(encodeURIComponent).join('/');
-    return `${this.endpoint}/${this.repo}/resolve/${encodeURIComponent(this.revision)}/${path}`;
+    return hubFileUrl(this.endpoint, this.repo, this.revision, file);
   }
 
   /** Aborts `ac` after the idle timeout or at the deadline, whichever comes first; returns the timer. */
   private arm(ac: AbortController): NodeJS.Timeout | undefined {
-    const left = this.limits.deadline - Date.now();
-    const kind = left <= this.limits.idleMs ? 'deadline' : 'idle';
-    const delay = Math.max(0, Math.min(left, this.limits.idleMs));
-    // No limit (or one beyond setTimeout's 24.8 days, which it would turn into 1 ms): no timer.
-    if (delay > MAX_TIMER_MS) return undefined;
-    return setTimeout(() => ac.abort(new Expired(kind)), delay);
+    return armTimer(ac, { idleMs: this.limits.idleMs, deadline: this.limits.deadline });
   }
 
   private deadlineError(what: string): ExtractError {
@@ -185,55 +141,46 @@ export class HubClient {
    * @throws HubNetworkError when the server cannot be reached or sends no headers within the idle timeout
    */
   async get(file: string, range?: number): Promise<HubResponse> {
-    let url = this.url(file);
-    const origin = new URL(this.endpoint).origin;
+    const start = this.url(file);
     let commit: string | null = null;
     let linkedSize: number | null = null;
     let linkedEtag: string | null = null;
     let originEtag: string | null = null;
-    for (let hop = 0; hop <= 10; hop++) {
-      // identity: Content-Length and Range must count the bytes we store, not compressed ones.
-      const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'isotropy-toolkit' };
-      if (range !== undefined) headers.range = `bytes=${range}-`;
-      const sameOrigin = new URL(url).origin === origin;
-      if (this.token !== undefined && this.token !== '' && sameOrigin) headers.authorization = `Bearer ${this.token}`;
-      if (Date.now() >= this.limits.deadline) throw this.deadlineError(`before ${url} was asked`);
-      const abort = new AbortController();
-      const timer = this.arm(abort);
-      let res: Response;
-      try {
-        res = await fetch(url, { headers, redirect: 'manual', signal: abort.signal });
-      } catch (err) {
-        const why = abort.signal.reason;
-        if (why instanceof Expired && why.kind === 'deadline') throw this.deadlineError(`while waiting for ${url} to answer`);
-        if (why instanceof Expired) {
-          throw new HubNetworkError(
-            `no answer from ${url} within ${this.limits.idleText}: the server or the network is stuck; try again later, set HF_ENDPOINT to a reachable mirror, or use --offline with a model already in the cache`,
-          );
-        }
+    if (Date.now() >= this.limits.deadline) throw this.deadlineError(`before ${start} was asked`);
+    let got;
+    try {
+      got = await fetchFollowing(start, {
+        idleMs: this.limits.idleMs,
+        deadline: this.limits.deadline,
+        headers: range !== undefined ? { range: `bytes=${range}-` } : {},
+        token: this.token,
+        tokenOrigin: new URL(this.endpoint).origin,
+        onHop: (res, _url, sameOrigin) => {
+          commit ??= res.headers.get('x-repo-commit');
+          linkedSize ??= sizeHeader(res.headers.get('x-linked-size'));
+          linkedEtag ??= etagValue(res.headers.get('x-linked-etag'));
+          if (sameOrigin) originEtag = etagValue(res.headers.get('etag')) ?? originEtag;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof HttpNoAnswer)) throw err;
+      const e = err;
+      if (e.expired?.kind === 'deadline') throw this.deadlineError(`while waiting for ${e.url} to answer`);
+      if (e.expired) {
         throw new HubNetworkError(
-          `cannot reach ${url} (${describeCause(err)}): check the network connection, set HF_ENDPOINT to a reachable mirror, or use --offline with a model already in the cache`,
+          `no answer from ${e.url} within ${this.limits.idleText}: the server or the network is stuck; try again later, set HF_ENDPOINT to a reachable mirror, or use --offline with a model already in the cache`,
         );
-      } finally {
-        clearTimeout(timer);
       }
-      commit ??= res.headers.get('x-repo-commit');
-      linkedSize ??= sizeHeader(res.headers.get('x-linked-size'));
-      linkedEtag ??= etagValue(res.headers.get('x-linked-etag'));
-      if (sameOrigin) originEtag = etagValue(res.headers.get('etag')) ?? originEtag;
-      const location = res.headers.get('location');
-      if (res.status >= 300 && res.status < 400 && location !== null) {
-        await discard(res);
-        url = new URL(location, url).toString();
-        continue;
-      }
-      const tag = linkedEtag ?? originEtag;
-      const sha256 = tag !== null && /^[0-9a-f]{64}$/.test(tag) ? tag : null;
-      // An ETag of 40 hex digits is git's blob id of a file kept in git, not in LFS.
-      const gitSha1 = linkedEtag === null && originEtag !== null && /^[0-9a-f]{40}$/.test(originEtag) ? originEtag : null;
-      return { res, url, commit, linkedSize, sha256, gitSha1, abort };
+      throw new HubNetworkError(
+        `cannot reach ${e.url} (${e.causeText}): check the network connection, set HF_ENDPOINT to a reachable mirror, or use --offline with a model already in the cache`,
+      );
     }
-    throw new ExtractError(`${this.repo}: too many redirects for ${this.url(file)}; check HF_ENDPOINT`);
+    if (got === null) throw new ExtractError(`${this.repo}: too many redirects for ${start}; check HF_ENDPOINT`);
+    const tag = linkedEtag ?? originEtag;
+    const sha256 = tag !== null && /^[0-9a-f]{64}$/.test(tag) ? tag : null;
+    // An ETag of 40 hex digits is git's blob id of a file kept in git, not in LFS.
+    const gitSha1 = linkedEtag === null && originEtag !== null && /^[0-9a-f]{40}$/.test(originEtag) ? originEtag : null;
+    return { ...got, commit, linkedSize, sha256, gitSha1 };
   }
 
   statusError(res: Response, file: string, first: boolean): ExtractError {
@@ -384,8 +331,8 @@ export class HubClient {
             chunk = await reader.read();
           } catch (err) {
             const why = r.abort.signal.reason;
-            if (why instanceof Expired && why.kind === 'idle') throw interrupted(`no data for ${this.limits.idleText}`);
-            if (why instanceof Expired) throw interrupted(`the download deadline of ${this.limits.deadlineText} passed`);
+            if (why instanceof HttpExpired && why.kind === 'idle') throw interrupted(`no data for ${this.limits.idleText}`);
+            if (why instanceof HttpExpired) throw interrupted(`the download deadline of ${this.limits.deadlineText} passed`);
             throw interrupted(describeCause(err));
           } finally {
             clearTimeout(timer);

@@ -24,6 +24,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'n
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { quote } from '../io/errors.js';
+import { hubEndpoint } from '../io/hub-url.js';
 import { shardFiles, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.js';
 import { removeOnExit } from './exit-cleanup.js';
 import { discard, HubClient, HubNetworkError, type HubLimits } from './hub-client.js';
@@ -237,20 +238,9 @@ export async function resolveModel(idOrFolder: string, opts: HubOptions = {}): P
  * @throws ExtractError naming where the value came from when it is not an http(s) URL
  */
 function parseEndpoint(option: string | undefined, variable: string | undefined): string {
-  const value = option ?? variable ?? 'https://huggingface.co';
-  const source = option !== undefined ? 'the hub endpoint option' : variable !== undefined ? 'HF_ENDPOINT' : 'the default endpoint';
-  let url: URL | null = null;
-  try {
-    url = new URL(value);
-  } catch {
-    // reported below
-  }
-  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw new ExtractError(
-      `${source} ${quote(value)} is not an http(s) URL of a hub: set it to an address like https://huggingface.co (or a mirror's), or unset it`,
-    );
-  }
-  return value.replace(/\/+$/, '');
+  const got = hubEndpoint(option, variable);
+  if ('error' in got) throw new ExtractError(got.error);
+  return got.url;
 }
 
 /** Seconds from an environment variable (a non-negative number), or undefined when unset. */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import type { ByteSource } from './byte-source.js';
 import { describeError, npyFail, quote } from './errors.js';
-import { formatShape } from './npy-header.js';
-import { selectLayer } from './npy-reader.js';
+import { shapeInMessage } from './npy-header.js';
+import { selectLayer, selectLayers } from './npy-reader.js';
 import type { FormatContext } from './open-format.js';
 import { pickKey } from './pick-key.js';
 import { cursorSource, type RowCursor } from './row-source.js';
@@ -128,32 +128,48 @@ export async function openHdf5(bytes: ByteSource, opts: OpenOptions, ctx: Format
     if (descr.endsWith('f2')) throw npyFail(path, `dataset ${quote(chosen.key)} is float16, which is not read from HDF5: store it as float32 (dset.astype('f4'))`);
     const shape = chosen.shape;
     if (shape.length !== 2 && shape.length !== 3) {
-      throw npyFail(path, `dataset ${quote(chosen.key)} has shape ${formatShape(shape)}: expected a 2-D (n, d) or 3-D (n, layers, d) array`);
+      throw npyFail(path, `dataset ${quote(chosen.key)} has shape ${shapeInMessage(shape)}: expected a 2-D (n, d) or 3-D (n, layers, d) array`);
     }
-    if (shape.includes(0)) throw npyFail(path, `no rows to analyze: dataset ${quote(chosen.key)} has shape ${formatShape(shape)}`);
-    const layer = selectLayer(path, shape, opts.layer);
+    if (shape.includes(0)) throw npyFail(path, `no rows to analyze: dataset ${quote(chosen.key)} has shape ${shapeInMessage(shape)}`);
+    const many = selectLayers(path, shape, opts);
+    const layer = many ? null : selectLayer(path, shape, opts.layer);
+    const picked = many ?? (layer === null ? null : [layer]);
     const n = shape[0];
     const d = shape[shape.length - 1];
     const itemsize = Number(descr.slice(2));
     const notes = /[iu]/.test(descr[1]) ? [`integer dtype ${descr} converted to float64`] : [];
     const ds = chosen.ds;
-    const slabRows = Math.max(1, Math.floor(SLAB_BYTES / (d * itemsize)));
+    const w = d * (picked?.length ?? 1);
+    const lo = picked ? Math.min(...picked) : 0;
+    const span = picked ? Math.max(...picked) - lo + 1 : 1;
+    const slabRows = Math.max(1, Math.floor(SLAB_BYTES / (span * d * itemsize)));
     const readRows = (r0: number, r1: number, out: Float64Array, outRow: number) => {
-      const read = hush(() => ds.slice(layer === null ? [[r0, r1]] : [[r0, r1], [layer, layer + 1]]));
+      // several layers: the span from the first chosen one to the last, then the chosen ones picked out
+      const read = hush(() => ds.slice(picked === null ? [[r0, r1]] : [[r0, r1], [lo, lo + span]]));
       const data = read.value;
       if (read.error !== null || read.reason !== null) {
         throw npyFail(path, `HDF5 cannot read rows ${r0}..${r1} of ${quote(chosen.key)} (${quote(read.reason ?? describeError(read.error), 120)}): the file is truncated or damaged`);
       }
-      if (!data || typeof data !== 'object' || !('length' in data) || (data as ArrayLike<unknown>).length !== (r1 - r0) * d) {
+      if (!data || typeof data !== 'object' || !('length' in data) || (data as ArrayLike<unknown>).length !== (r1 - r0) * d * span) {
         throw npyFail(path, `HDF5 returned an unexpected block for rows ${r0}..${r1} of ${quote(chosen.key)}: the file is damaged`);
       }
       const arr = data as ArrayLike<number | bigint>;
-      const o = outRow * d;
-      if (typeof arr[0] === 'bigint') for (let i = 0; i < arr.length; i++) out[o + i] = Number(arr[i]);
-      else out.set(arr as ArrayLike<number>, o);
+      const big = typeof arr[0] === 'bigint';
+      const layers = picked ?? [0];
+      if (span === 1 && !big) {
+        out.set(arr as ArrayLike<number>, outRow * d);
+        return;
+      }
+      for (let r = 0; r < r1 - r0; r++) {
+        for (let j = 0; j < layers.length; j++) {
+          const from = (r * span + layers[j] - lo) * d;
+          const o = (outRow + r) * w + j * d;
+          for (let c = 0; c < d; c++) out[o + c] = big ? Number(arr[from + c]) : (arr[from + c] as number);
+        }
+      }
     };
     return cursorSource(
-      { path, format: 'hdf5', rows: n, dims: d, dtype: descr, shape, layer, notes, rowBytes: d * itemsize },
+      { path, format: 'hdf5', rows: n, dims: w, dtype: descr, shape, layer, ...(many ? { layers: many } : {}), notes, rowBytes: w * itemsize },
       {
         async openAt(row) {
           let position = row;

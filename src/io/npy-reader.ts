@@ -166,7 +166,8 @@ function arraySource(
   const d = shape[shape.length - 1];
   const notes: string[] = [];
   if (dt.note !== null) notes.push(dt.note);
-  const layer = selectLayer(path, shape, opts.layer);
+  const many = selectLayers(path, shape, opts);
+  const layer = many ? null : selectLayer(path, shape, opts.layer);
 
   const items = n * L * d;
   const expected = items * dt.itemsize;
@@ -191,11 +192,36 @@ function arraySource(
     n,
     L,
     d,
-    layer: layer ?? 0,
+    layers: many ?? [layer ?? 0],
     fortran: header.fortranOrder,
     dt,
     dataOffset: header.dataOffset,
-  }, shape, layer, notes);
+  }, shape, layer, notes, many);
+}
+
+/**
+ * The layers a `layers` option picks in an array of `shape` (0-based, in the order given), or
+ * null when the option is absent; a user error for a 2-D array, an index out of range, a repeat,
+ * or `layer` given as well. Shared by every reader of 3-D arrays.
+ */
+export function selectLayers(path: string, shape: readonly number[], opts: { layer?: number; layers?: readonly number[] | 'all' }): number[] | null {
+  const want = opts.layers;
+  if (want === undefined) return null;
+  const shown = shapeInMessage(shape);
+  if (opts.layer !== undefined) throw npyFail(path, `give either one layer (--layer) or several (--layers), not both`);
+  if (shape.length !== 3) throw npyFail(path, `layers were asked for but the file has no layer axis: shape ${shown} is 2-D (n, d); drop the layers option (--layers)`);
+  const L = shape[1];
+  if (want === 'all') return Array.from({ length: L }, (_, i) => i);
+  if (want.length === 0) throw npyFail(path, `the layers option lists no layer: give indices such as 0,6,-1, or all`);
+  const out: number[] = [];
+  for (const w of want) {
+    if (!Number.isInteger(w)) throw npyFail(path, `layers must be integers, got ${w}`);
+    const idx = w < 0 ? L + w : w;
+    if (idx < 0 || idx >= L) throw npyFail(path, `layer ${w} is out of range: shape ${shown} has ${L} layer${L === 1 ? '' : 's'}; use 0..${L - 1} or -${L}..-1`);
+    if (out.includes(idx)) throw npyFail(path, `layer ${idx} is asked for twice (--layers): list each layer once`);
+    out.push(idx);
+  }
+  return out;
 }
 
 /**
@@ -277,8 +303,8 @@ interface Layout {
   n: number;
   L: number;
   d: number;
-  /** Selected layer (0 for 2-D files). */
-  layer: number;
+  /** Selected layers, read side by side (`[0]` for 2-D files). */
+  layers: number[];
   fortran: boolean;
   dt: Dtype;
   dataOffset: number;
@@ -300,6 +326,7 @@ class NpySource implements EmbeddingSource {
   readonly dtype: string;
   readonly fortranOrder: boolean;
   readonly shape: readonly number[];
+  readonly layers?: readonly number[];
   private closed = false;
   private readonly readers = new Set<RangeReader>();
 
@@ -310,9 +337,11 @@ class NpySource implements EmbeddingSource {
     shape: number[],
     readonly layer: number | null,
     readonly notes: string[],
+    layers: number[] | null,
   ) {
     this.rows = layout.n;
-    this.dims = layout.d;
+    this.dims = layout.d * layout.layers.length;
+    if (layers) this.layers = Object.freeze(layers.slice());
     this.dtype = layout.dt.descr;
     this.fortranOrder = layout.fortran;
     this.shape = Object.freeze(shape.slice());
@@ -320,7 +349,7 @@ class NpySource implements EmbeddingSource {
 
   blocks(opts?: BlockOptions): AsyncIterable<RowBlock> {
     if (this.closed) throw new Error(`${this.path}: blocks() called after close()`);
-    const rowBytes = this.layout.d * this.layout.dt.itemsize;
+    const rowBytes = this.dims * this.layout.dt.itemsize;
     const defaultRows = Math.max(1, Math.floor(DEFAULT_BLOCK_BYTES / rowBytes));
     const { blockRows, start, end } = resolveBlockOptions(opts, this.rows, defaultRows);
     return this.iterate(blockRows, start, end);
@@ -364,10 +393,11 @@ class NpySource implements EmbeddingSource {
   }
 
   private async readBlock(fh: RangeReader, r0: number, r1: number, scratch: Scratch): Promise<Float64Array> {
-    const { L, d, fortran } = this.layout;
-    const out = new Float64Array((r1 - r0) * d);
-    if (fortran) await this.readFortran(fh, r0, r1, out, scratch);
-    else if (L === 1) await this.readContiguous(fh, r0, r1, out, scratch);
+    const { L, d, fortran, layers } = this.layout;
+    const out = new Float64Array((r1 - r0) * d * layers.length);
+    if (fortran) {
+      for (let j = 0; j < layers.length; j++) await this.readFortran(fh, r0, r1, out, scratch, layers[j], j * d);
+    } else if (L === 1) await this.readContiguous(fh, r0, r1, out, scratch);
     else await this.readStridedRows(fh, r0, r1, out, scratch);
     return out;
   }
@@ -389,20 +419,27 @@ class NpySource implements EmbeddingSource {
   }
 
   /**
-   * C-order (n, L, d): row i of the chosen layer starts at item (i * L + layer) * d. Reading the
-   * whole span of a group of rows (other layers included) costs bandwidth but saves one syscall
-   * per row; rows so wide that a single span exceeds readerTuning.maxSpanBytes are read one by one.
+   * C-order (n, L, d): row i of layer l starts at item (i * L + l) * d. Reading the whole span of
+   * a group of rows (from the first chosen layer to the last, other layers between included)
+   * costs bandwidth but saves one syscall per row; rows so wide that a single span exceeds
+   * readerTuning.maxSpanBytes are read one by one. Several layers land side by side in `out`.
    */
   private async readStridedRows(fh: RangeReader, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
-    const { L, d, layer, dt, dataOffset } = this.layout;
+    const { L, d, layers, dt, dataOffset } = this.layout;
     const size = dt.itemsize;
     const rowSpan = L * d * size;
     const sliceBytes = d * size;
+    const lo = Math.min(...layers);
+    const span = (Math.max(...layers) - lo + 1) * sliceBytes;
+    const w = layers.length * d;
+    const decodeRow = (buf: Uint8Array, at: number, row: number) => {
+      for (let j = 0; j < layers.length; j++) decodeInto(dt, buf, at + (layers[j] - lo) * sliceBytes, d, out, row * w + j * d, 1);
+    };
     if (rowSpan > readerTuning.maxSpanBytes) {
-      const buf = scratch.get(sliceBytes);
+      const buf = scratch.get(span);
       for (let i = r0; i < r1; i++) {
-        await fh.readInto(buf, 0, sliceBytes, dataOffset + (i * L + layer) * sliceBytes);
-        decodeInto(dt, buf, 0, d, out, (i - r0) * d, 1);
+        await fh.readInto(buf, 0, span, dataOffset + (i * L + lo) * sliceBytes);
+        decodeRow(buf, 0, i - r0);
       }
       return;
     }
@@ -410,10 +447,10 @@ class NpySource implements EmbeddingSource {
     for (let g = r0; g < r1; g += group) {
       const k = Math.min(group, r1 - g);
       // From the group's first wanted slice to its last one; nothing past the last slice.
-      const nbytes = (k - 1) * rowSpan + sliceBytes;
+      const nbytes = (k - 1) * rowSpan + span;
       const buf = scratch.get(nbytes);
-      await fh.readInto(buf, 0, nbytes, dataOffset + (g * L + layer) * sliceBytes);
-      for (let q = 0; q < k; q++) decodeInto(dt, buf, q * rowSpan, d, out, (g - r0 + q) * d, 1);
+      await fh.readInto(buf, 0, nbytes, dataOffset + (g * L + lo) * sliceBytes);
+      for (let q = 0; q < k; q++) decodeRow(buf, q * rowSpan, g - r0 + q);
     }
   }
 
@@ -426,8 +463,9 @@ class NpySource implements EmbeddingSource {
    * then transposed row by row, because scattering each column straight into the row-major
    * block (stride d) misses the cache on every element and is several times slower.
    */
-  private async readFortran(fh: RangeReader, r0: number, r1: number, out: Float64Array, scratch: Scratch): Promise<void> {
-    const { n, L, d, layer, dt, dataOffset } = this.layout;
+  private async readFortran(fh: RangeReader, r0: number, r1: number, out: Float64Array, scratch: Scratch, layer: number, outOffset: number): Promise<void> {
+    const { n, L, d, dt, dataOffset } = this.layout;
+    const w = d * this.layout.layers.length;
     const size = dt.itemsize;
     const b = r1 - r0;
     const colStrideBytes = n * L * size;
@@ -462,7 +500,7 @@ class NpySource implements EmbeddingSource {
         for (let q = 0; q < g; q++) decodeInto(dt, buf, q * segBytes, b, cols, q * b, 1);
       }
       for (let i = 0; i < b; i++) {
-        const o = i * d + j0;
+        const o = i * w + outOffset + j0;
         for (let q = 0; q < g; q++) out[o + q] = cols[q * b + i];
       }
     }

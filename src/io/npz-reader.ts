@@ -5,7 +5,7 @@ import { decodeInto, parseDtype, type Dtype } from './dtype.js';
 import { describeError, npyFail, quote } from './errors.js';
 import { inflateMember } from './inflate-stream.js';
 import { parseNpyHeader, readPreamble, shapeInMessage, type NpyHeader } from './npy-header.js';
-import { openNpyBytes, selectLayer } from './npy-reader.js';
+import { openNpyBytes, selectLayer, selectLayers } from './npy-reader.js';
 import type { FormatContext } from './open-format.js';
 import { cursorSource, type RowCursor } from './row-source.js';
 import { pytorchError } from './sniff.js';
@@ -61,7 +61,7 @@ export async function openNpz(bytes: ByteSource, opts: OpenOptions, _ctx: Format
     const where = `${path}[${chosen.key}]`;
     const { fileDataStart } = await localHeader(zip, m.entry, path);
     if (m.method === 0) {
-      const src = await openNpyBytes(sliceBytes(bytes, fileDataStart, m.uncompressedSize, where, true), { layer: opts.layer });
+      const src = await openNpyBytes(sliceBytes(bytes, fileDataStart, m.uncompressedSize, where, true), { layer: opts.layer, layers: opts.layers });
       return renamed(src, path, 'npz');
     }
     if (m.method !== 8) {
@@ -186,7 +186,8 @@ async function deflatedSource(bytes: ByteSource, m: Member, start: number, path:
     throw npyFail(where, `expected a 2-D (n, d) or 3-D (n, layers, d) array; got shape ${shapeInMessage(shape)}: pick another member with \`key\``);
   }
   if (shape.includes(0)) throw npyFail(where, `no rows to analyze: shape ${shapeInMessage(shape)} is empty`);
-  const layer = selectLayer(where, shape, opts.layer);
+  const many = selectLayers(where, shape, opts);
+  const layer = many ? null : selectLayer(where, shape, opts.layer);
   const n = shape[0];
   const L = shape.length === 3 ? shape[1] : 1;
   const d = shape[shape.length - 1];
@@ -199,10 +200,10 @@ async function deflatedSource(bytes: ByteSource, m: Member, start: number, path:
   }
   const notes = dt.note ? [dt.note] : [];
   return cursorSource(
-    { path, format: 'npz', rows: n, dims: d, dtype: header.descr, shape, layer, notes, rowBytes: d * dt.itemsize },
+    { path, format: 'npz', rows: n, dims: d * (many?.length ?? 1), dtype: header.descr, shape, layer, ...(many ? { layers: many } : {}), notes, rowBytes: L * d * dt.itemsize },
     {
       async openAt() {
-        return new InflatedRows(inflateMember(bytes, start, m.compressedSize, m.uncompressedSize, path, m.name, m.crc), header.dataOffset, dt, L, d, layer ?? 0);
+        return new InflatedRows(inflateMember(bytes, start, m.compressedSize, m.uncompressedSize, path, m.name, m.crc), header.dataOffset, dt, L, d, many ?? [layer ?? 0]);
       },
       checkpointBefore: () => 0,
       close: () => bytes.close(),
@@ -225,7 +226,7 @@ class InflatedRows implements RowCursor {
     private readonly dt: Dtype,
     L: number,
     private readonly d: number,
-    private readonly layer: number,
+    private readonly layers: readonly number[],
   ) {
     this.skipBytes = dataOffset;
     this.rowSpan = L * d * dt.itemsize;
@@ -260,8 +261,11 @@ class InflatedRows implements RowCursor {
     const avail = Math.floor((this.buf.length - this.at) / this.rowSpan);
     const rows = Math.min(avail, maxRows);
     const slice = this.d * this.dt.itemsize;
+    const w = this.d * this.layers.length;
     for (let r = 0; r < rows; r++) {
-      decodeInto(this.dt, this.buf, this.at + r * this.rowSpan + this.layer * slice, this.d, out, (outRow + r) * this.d, 1);
+      for (let j = 0; j < this.layers.length; j++) {
+        decodeInto(this.dt, this.buf, this.at + r * this.rowSpan + this.layers[j] * slice, this.d, out, (outRow + r) * w + j * this.d, 1);
+      }
     }
     this.at += rows * this.rowSpan;
     this.position += rows;

@@ -1,9 +1,10 @@
 import type { ByteSource } from './byte-source.js';
-import { npyFail, quote } from './errors.js';
+import { NpyError, npyFail, quote } from './errors.js';
 import { openNpy, openNpyBytes } from './npy-reader.js';
-import { resolveInput } from './resolve-input.js';
+import { concatSources } from './concat-source.js';
+import { expandInput, openPart } from './resolve-input.js';
 import { FORMATS, SNIFF_BYTES, sniffFormat, type FormatName } from './sniff.js';
-import type { EmbeddingSource, OpenOptions } from './types.js';
+import type { EmbeddingSource, OpenOptions, SourceFile } from './types.js';
 
 /** What a format reader gets besides the bytes. */
 export interface FormatContext {
@@ -35,9 +36,9 @@ const READERS: Record<FormatName, () => Promise<Reader>> = {
     if (ctx.localPath !== null) {
       // The local fast path reads straight into the blocks; it opens its own handles.
       await bytes.close();
-      return openNpy(ctx.localPath, { layer: opts.layer });
+      return openNpy(ctx.localPath, { layer: opts.layer, layers: opts.layers });
     }
-    return openNpyBytes(bytes, { layer: opts.layer });
+    return openNpyBytes(bytes, { layer: opts.layer, layers: opts.layers });
   },
   npz: async () => (await import('./npz-reader.js')).openNpz,
   safetensors: async () => (await import('./safetensors-reader.js')).openSafetensors,
@@ -94,18 +95,64 @@ export async function openFormat(bytes: ByteSource, opts: OpenOptions = {}, loca
 }
 
 /**
- * Opens the embeddings an input name stands for (today: a local file in any format that
- * {@link openFormat} reads). `openNpy` remains the direct way to a .npy.
+ * Opens the embeddings an input stands for, in any format {@link openFormat} reads:
+ * - a local file, an `https://` (or `http://`) URL, or `hf://datasets/ORG/NAME/PATH` (read with
+ *   HTTP Range requests: only the bytes the reader needs are fetched; `opts.revision`,
+ *   `opts.remote`, `HF_ENDPOINT`, `HF_TOKEN`);
+ * - a directory or a glob pattern (`'emb/*.parquet'`): its files as one dataset, in natural order;
+ * - a list of names: all their files as one dataset, in the order given.
  *
- * @throws NpyError for a missing, unreadable, unsupported or damaged input.
+ * A dataset's shards must agree in width (and layers); an error names the first that does not.
+ * Its source lists them in `files`, as does the source of a remote file.
+ *
+ * @throws NpyError for a missing, unreadable, unsupported or damaged input, an empty directory,
+ *   a glob matching nothing, shards that differ, a remote file not found or denied.
  */
-export async function openEmbeddings(name: string, opts: OpenOptions = {}): Promise<EmbeddingSource> {
-  const parts = await resolveInput(name);
-  if (parts.length !== 1) {
-    await Promise.all(parts.map((p) => p.bytes.close().catch(() => undefined)));
-    throw npyFail(name, `stands for ${parts.length} files; reading several files as one dataset is not supported here`);
+export async function openEmbeddings(name: string | readonly string[], opts: OpenOptions = {}): Promise<EmbeddingSource> {
+  if (typeof name === 'string') {
+    const names = await expandInput(name);
+    if (names.length === 1 && names[0] === name) return openOne(name, opts);
+    return concatSources(name, names, (n) => openOne(n, opts));
   }
-  return openFormat(parts[0].bytes, opts, parts[0].localPath);
+  if (name.length === 0) throw new NpyError('no input files given');
+  const names: string[] = [];
+  for (const n of name) names.push(...(await expandInput(n)));
+  return concatSources(datasetName(name), names, (n) => openOne(n, opts));
+}
+
+/** The name of a dataset given as a list: `a + b + c`, or `a + ... + z (N files)`. */
+export function datasetName(names: readonly string[]): string {
+  if (names.length <= 3) return names.join(' + ');
+  return `${names[0]} + ... + ${names[names.length - 1]} (${names.length} inputs)`;
+}
+
+/** One file (local path or remote name) in any format; a remote one lists itself in `files`. */
+async function openOne(name: string, opts: OpenOptions): Promise<EmbeddingSource> {
+  const part = await openPart(name, { revision: opts.revision, ...opts.remote });
+  const src = await openFormat(part.bytes, opts, part.localPath);
+  const remote = part.remote;
+  if (!remote) return src;
+  return withFiles(src, [{ path: name, rows: src.rows, localPath: null, remote: () => remote.identity() }]);
+}
+
+/** `src` with `files` set (a view: everything else is the source's own). */
+function withFiles(src: EmbeddingSource, files: SourceFile[]): EmbeddingSource {
+  return {
+    get path() { return src.path; },
+    get rows() { return src.rows; },
+    get dims() { return src.dims; },
+    get dtype() { return src.dtype; },
+    get fortranOrder() { return src.fortranOrder; },
+    get shape() { return src.shape; },
+    get layer() { return src.layer; },
+    get layers() { return src.layers; },
+    get notes() { return src.notes; },
+    get format() { return src.format; },
+    files,
+    blocks: (o) => src.blocks(o),
+    close: () => src.close(),
+    ...(src.labels ? { labels: () => src.labels!() } : {}),
+  };
 }
 
 function checkOptions(name: string, format: FormatName, opts: OpenOptions): void {
@@ -123,5 +170,8 @@ function checkOptions(name: string, format: FormatName, opts: OpenOptions): void
   }
   if (opts.layer !== undefined && !LAYERED.includes(format)) {
     throw npyFail(name, `a layer was given (${opts.layer}) but ${title} files hold (n, d) rows without a layer axis: drop the layer option (--layer)`);
+  }
+  if (opts.layers !== undefined && !LAYERED.includes(format)) {
+    throw npyFail(name, `layers were asked for (--layers) but ${title} files hold (n, d) rows without a layer axis: drop the layers option`);
   }
 }

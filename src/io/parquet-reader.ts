@@ -68,6 +68,10 @@ export async function openParquet(bytes: ByteSource, opts: OpenOptions, _ctx: Fo
   try {
     let metadata: FileMetaData;
     try {
+      // The footer's own length (its last 8 bytes) sizes the first fetch, so that a remote file
+      // is not read for hyparquet's default 512 KiB when the metadata is a few KiB.
+      const tail = bytes.size >= 12 ? await bytes.read(bytes.size - 8, 8) : null;
+      const footer = tail ? new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true) + 8 : undefined;
       metadata = await parquetMetadataAsync({
         byteLength: bytes.size,
         slice: async (start: number, end?: number) => {
@@ -75,7 +79,7 @@ export async function openParquet(bytes: ByteSource, opts: OpenOptions, _ctx: Fo
           const b = await bytes.read(start, e - start);
           return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
         },
-      });
+      }, { initialFetchSize: footer !== undefined && footer <= bytes.size ? footer : undefined });
     } catch (err) {
       if ((err as { isUserError?: boolean }).isUserError) throw err;
       throw npyFail(path, `is a damaged Parquet file (${describeError(err)}): it is truncated or corrupt; re-write it`);

@@ -1,5 +1,5 @@
 import { npyFail, quote } from './errors.js';
-import { formatShape } from './npy-header.js';
+import { shapeInMessage } from './npy-header.js';
 import type { EmbeddingSource } from './types.js';
 
 /** One array of a container (.npz member, safetensors tensor, HDF5 dataset, Parquet/Arrow column). */
@@ -14,7 +14,7 @@ const MAX_LISTED = 12;
 
 /** `name (n, d) <f4, ...` for an error message, at most MAX_LISTED entries. */
 export function describeCandidates(list: readonly Candidate[]): string {
-  const shown = list.slice(0, MAX_LISTED).map((c) => `${quote(c.key, 60)} ${formatShape(c.shape)} ${c.dtype}`);
+  const shown = list.slice(0, MAX_LISTED).map((c) => `${quote(c.key, 60)} ${shapeInMessage(c.shape)} ${c.dtype}`);
   if (list.length > MAX_LISTED) shown.push(`and ${list.length - MAX_LISTED} more`);
   return shown.join(', ');
 }
@@ -52,6 +52,7 @@ export function renamed(source: EmbeddingSource, path: string, format: string): 
     get fortranOrder() { return source.fortranOrder; },
     get shape() { return source.shape; },
     get layer() { return source.layer; },
+    get layers() { return source.layers; },
     get notes() { return source.notes; },
     blocks: (opts) => source.blocks(opts),
     close: () => source.close(),

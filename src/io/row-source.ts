@@ -43,6 +43,8 @@ export interface RowSourceInfo {
   dtype: string;
   shape: readonly number[];
   layer: number | null;
+  /** several layers side by side in each row (see EmbeddingSource.layers) */
+  layers?: readonly number[];
   notes: string[];
   /** Bytes one row takes in the file (for the default block size); default `dims * 4`. */
   rowBytes?: number;
@@ -72,6 +74,7 @@ class CursorSource implements EmbeddingSource {
   readonly fortranOrder = false;
   readonly shape: readonly number[];
   readonly layer: number | null;
+  readonly layers?: readonly number[];
   readonly notes: string[];
   readonly labels?: () => Promise<string[]>;
   private closed = false;
@@ -89,6 +92,7 @@ class CursorSource implements EmbeddingSource {
     this.dtype = info.dtype;
     this.shape = Object.freeze([...info.shape]);
     this.layer = info.layer;
+    if (info.layers) this.layers = Object.freeze([...info.layers]);
     this.notes = info.notes;
     if (reader.labels) this.labels = () => reader.labels!();
   }

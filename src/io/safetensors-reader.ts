@@ -47,7 +47,7 @@ export async function openSafetensors(bytes: ByteSource, opts: OpenOptions, _ctx
     const src = await rawArraySource(
       bytes,
       { descr, dtype, shape: chosen.shape, fortranOrder: false, dataOffset: chosen.begin, dataEnd: chosen.end },
-      { layer: opts.layer },
+      { layer: opts.layer, layers: opts.layers },
     );
     return renamed(src, path, 'safetensors');
   } catch (err) {

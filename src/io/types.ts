@@ -1,3 +1,5 @@
+import type { RemoteIdentity, RemoteOptions } from './http-source.js';
+
 /** One block of consecutive rows from an {@link EmbeddingSource}. */
 export interface RowBlock {
   /** Index of the first row of the block in the whole source (0-based). */
@@ -59,6 +61,29 @@ export interface EmbeddingSource {
    * word2vec file). Absent for formats without labels. Reads the file again: call it once.
    */
   labels?(): Promise<string[]>;
+  /**
+   * The files the rows come from, in row order, when that is not simply `path`: the shards of a
+   * dataset read as one (a directory, a glob, a list), or a remote file. Absent for one local file.
+   */
+  readonly files?: readonly SourceFile[];
+  /**
+   * Set when several layers of an (n, L, d) array are read together (the `layers` option): each
+   * row holds these layers (0-based indices into the file's layer axis) side by side, layer after
+   * layer, so `dims` is `layers.length * d`. `layer` is then null.
+   */
+  readonly layers?: readonly number[];
+}
+
+/** One file behind an {@link EmbeddingSource}, for provenance (see `EmbeddingSource.files`). */
+export interface SourceFile {
+  /** the file as named (a path, a URL, an `hf://` path), after a directory or glob was expanded */
+  path: string;
+  /** rows it holds */
+  rows: number;
+  /** its local path, when it is a local file (its sha256 can then be computed), else null */
+  localPath: string | null;
+  /** for a remote file: what reading it has shown so far (size, ETag, sha256 once every byte was read, bytes fetched) */
+  remote?: () => RemoteIdentity;
 }
 
 /** Options for `openNpy` / `readEmbeddings`. */
@@ -68,6 +93,12 @@ export interface OpenNpyOptions {
    * (the last layer). Passing it for a 2-D file is an error (the file has no layer axis).
    */
   layer?: number;
+  /**
+   * Several layers of an (n, L, d) file read together (one read of the file): `'all'`, or
+   * indices (negative from the end, each once). The source's rows then hold these layers side by
+   * side (see `EmbeddingSource.layers`). Not with `layer`; an error for a 2-D file.
+   */
+  layers?: readonly number[] | 'all';
 }
 
 /**
@@ -92,6 +123,13 @@ export interface OpenOptions extends OpenNpyOptions {
    * `safetensors`, `parquet`, `arrow`, `hdf5`, `glove`, `word2vec`, `csv`, `tsv`, `jsonl`).
    */
   format?: string;
+  /** branch, tag or commit of `hf://` inputs; default `main` (an `@revision` in the name wins) */
+  revision?: string;
+  /** how remote inputs (`https://`, `hf://`) are read: timeouts, retries, token, hub endpoint */
+  remote?: RemoteOptions & {
+    /** hub base URL for `hf://`; default `HF_ENDPOINT`, else https://huggingface.co */
+    endpoint?: string;
+  };
 }
 
 /** Bytes of raw data the default block size aims for. */

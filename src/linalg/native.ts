@@ -33,12 +33,47 @@ export interface NativeBlas {
   syevd(m: Float64Array, d: number, vectors?: boolean): { values: Float64Array; vectors?: Float64Array };
   /** The OpenBLAS build and its thread count, e.g. `OpenBLAS 0.3.21 ... SkylakeX MAX_THREADS=64 (2 threads)`. */
   info(): string;
+  /**
+   * First pass, one block: adds `rows` finite rows of `x` (row-major, `rows x dims`) to the
+   * statistics of `count` earlier rows, in place: `mean`, the upper triangle of `comoment` (each
+   * block centred on its own mean, merged by Chan et al.'s update in the same dsyrk), the unit-row
+   * sums `unitSum` (and `unitSq`, their squares, when not null), `min`, `max`. `scratch` holds at
+   * least `(rows + 1) * dims` values. Returns the number of all-zero rows (left out of the unit sums).
+   */
+  momentsBlock(
+    x: Float64Array, rows: number, dims: number, count: number, mean: Float64Array, comoment: Float64Array,
+    unitSum: Float64Array, unitSq: Float64Array | null, min: Float64Array, max: Float64Array, scratch: Float64Array,
+  ): number;
+  /**
+   * `out = f32(x - center) dir` (cblas_sgemm) for the `dims x cols` float32 `dir`; `xs` (at least
+   * `rows * dims`) receives the centred float32 rows, `out` (at least `rows * cols`) the products.
+   */
+  projectF32(x: Float64Array, rows: number, dims: number, center: Float64Array, dir: Float32Array, cols: number, xs: Float32Array, out: Float32Array): void;
+  /**
+   * linalg's addLogSumExp over the columns of `rows x cols` float32 projections `p` plus the float64
+   * `shift[j]` of each column, in float64; `scratch` holds at least `6 * cols` values.
+   */
+  logSumExpF32(
+    p: Float32Array, rows: number, cols: number, shift: Float64Array,
+    maxPos: Float64Array, maxNeg: Float64Array, sumPos: Float64Array, sumNeg: Float64Array, scratch: Float64Array,
+  ): void;
+  /**
+   * Adds `v / |v|` to `unit` for v = columns `[offset, offset + e)` of each row of `p + shift`,
+   * skipping rows of norm 0 and rows flagged in `skip`; returns how many rows were added.
+   */
+  unitRowsF32(p: Float32Array, rows: number, cols: number, shift: Float64Array, offset: number, e: number, unit: Float64Array, skip: Uint8Array | null): number;
+  /** Adds `(x * scale) / |x * scale|` of each row to `unit` in float64, skipping rows of norm 0; returns how many were added. */
+  scaledUnitRows(x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
+  /** Sets OpenBLAS's thread count (process-wide) when n is given; returns the count in use. */
+  blasThreads(n?: number): number;
+  /** `flags[r] = 1` where row r of x is all zeros, else 0. */
+  zeroRows(x: Float64Array, rows: number, dims: number, flags: Uint8Array): void;
   /** Version of the exported functions; a build with another version is refused as stale. */
   readonly apiVersion: number;
 }
 
 /** The addon API this code expects (ISOTROPY_BLAS_API_VERSION in native/isotropy_blas.c). */
-const API_VERSION = 1;
+const API_VERSION = 3;
 
 // src/linalg/native.ts and dist/linalg/native.js sit at the same depth below the package root.
 const ADDON_URL = new URL('../../native/build/Release/isotropy_blas.node', import.meta.url);
@@ -77,3 +112,4 @@ export function nativeUnavailableReason(): string | null {
   loaded ??= tryLoad();
   return loaded.reason;
 }
+

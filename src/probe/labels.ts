@@ -77,14 +77,19 @@ export async function readLabels(path: string, opts: ReadLabelsOptions = {}): Pr
 }
 
 /**
- * Class indices for labels. Without `threshold` every distinct label is a class (numbers and
- * booleans by their text), classes sorted by name. With `threshold` the labels must be numbers and
- * there are two classes, `<= T` and `> T` (e.g. valence scores split at 0).
+ * Class indices for labels: a {@link LabelList} from {@link readLabels}, or the labels themselves
+ * in row order (an array built in code; messages then name an item `labels[i]`).
+ * Without `threshold` every distinct label is a class (numbers and booleans by their text),
+ * classes sorted by name. With `threshold` the labels must be numbers and there are two classes,
+ * `<= T` and `> T` (e.g. valence scores split at 0).
  *
  * @throws ProbeError for a non-numeric label when `threshold` is given, or when all labels fall in
  *   one class
  */
-export function encodeLabels(list: LabelList, opts: { threshold?: number } = {}): EncodedLabels {
+export function encodeLabels(labels: LabelList | readonly (string | number | boolean)[], opts: { threshold?: number } = {}): EncodedLabels {
+  const inCode = isLabelArray(labels);
+  const list: LabelList = inCode ? { path: 'labels', format: 'text', values: [...labels], lines: labels.map((_, i) => i + 1) } : labels;
+  const at = (i: number) => (inCode ? `labels[${i}]` : `${list.path}: line ${list.lines[i]}`);
   const { threshold } = opts;
   let names: string[];
   if (threshold !== undefined) {
@@ -92,7 +97,7 @@ export function encodeLabels(list: LabelList, opts: { threshold?: number } = {})
     names = list.values.map((v, i) => {
       const x = asNumber(v);
       if (x === null) {
-        throw new ProbeError(`${list.path}: line ${list.lines[i]}: label ${quote(v)} is not a number; --threshold ${threshold} needs numeric labels`);
+        throw new ProbeError(`${at(i)}: label ${quote(v)} is not a number; --threshold ${threshold} needs numeric labels`);
       }
       return x > threshold ? `> ${threshold}` : `<= ${threshold}`;
     });
@@ -111,6 +116,10 @@ export function encodeLabels(list: LabelList, opts: { threshold?: number } = {})
   const counts = classes.map(() => 0);
   for (const c of y) counts[c]++;
   return { classes, y, counts };
+}
+
+function isLabelArray(x: LabelList | readonly (string | number | boolean)[]): x is readonly (string | number | boolean)[] {
+  return Array.isArray(x);
 }
 
 function formatOf(path: string): LabelFormat {

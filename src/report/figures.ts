@@ -1,4 +1,8 @@
 import type { Analysis } from '../analyze/schema.js';
+import { quote } from '../io/errors.js';
+import { CHARTS } from './charts/index.js';
+import { ReportError } from './errors.js';
+import { escapeHtml } from './escape.js';
 import { renderSvg } from './render.js';
 import { reportCharts } from './report.js';
 
@@ -10,6 +14,12 @@ export interface FigureFile {
   caption: string;
   /** a standalone SVG document (XML declaration, namespaces, white background) */
   svg: string;
+  /**
+   * the figure for a notebook cell or a web page: its title (bold), then the SVG as an `<img>`
+   * with a `data:image/svg+xml;base64` URL. Viewers that sanitize inline `<svg>` (GitHub's notebook
+   * preview, nbviewer, nbconvert 6.5 to 7.6) break vega's SVG, while an SVG image renders whole
+   */
+  html: string;
   /** the same at `scale` times its size, when a rasterizer is installed and `png` was asked for */
   png?: Uint8Array;
 }
@@ -22,6 +32,12 @@ export interface FigureOptions {
   scale?: number;
   /** called after each figure: `done` of `total`, and its id */
   onProgress?: (done: number, total: number, id: string) => void;
+  /**
+   * render only these charts (ids of `CHARTS`, e.g. `['std-histogram', 'spectrum']`), in page
+   * order; default every chart. An id the analysis cannot draw (no diagnostics, one layer) is
+   * left out, as without `only`; an id that is no chart is a {@link ReportError}
+   */
+  only?: readonly string[];
 }
 
 /** What {@link renderFigures} made, and why there is no PNG when there is none. */
@@ -55,22 +71,36 @@ export function standaloneSvg(svg: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${out}\n`;
 }
 
+/** {@link FigureFile.html}: the title, then the SVG as an image from a data URL. */
+export function figureHtml(title: string, svg: string): string {
+  const t = escapeHtml(title);
+  return `<p><b>${t}</b></p><img alt="${t}" src="data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}">`;
+}
+
 /**
  * Every chart of the report as a standalone SVG with its title and caption (for a figure's
  * caption in a paper), and as PNG when the optional rasterizer is installed. The same charts,
- * drawn the same way, as {@link renderReport}'s page.
+ * drawn the same way, as {@link renderReport}'s page; `only` picks some of them (a notebook shows
+ * one chart per cell).
  *
- * @throws ReportError when `analysis` is not an analysis
+ * @throws ReportError when `analysis` is not an analysis, or `only` names no chart
  */
 export async function renderFigures(analysis: Analysis, opts: FigureOptions = {}): Promise<FigureSet> {
-  const charts = reportCharts(analysis).flatMap((c) => (c.chart ? [c.chart] : []));
+  const only = opts.only ? new Set(opts.only) : null;
+  if (only) {
+    const unknown = [...only].filter((id) => !CHARTS.some((c) => c.id === id));
+    if (unknown.length) {
+      throw new ReportError(`no chart named ${unknown.map((id) => quote(id)).join(', ')}; the charts are ${CHARTS.map((c) => c.id).join(', ')}`);
+    }
+  }
+  const charts = reportCharts(analysis).flatMap((c) => (c.chart && (!only || only.has(c.chart.id)) ? [c.chart] : []));
   const raster = opts.png === false ? null : await loadRasterizer();
   const scale = opts.scale ?? 3;
   const figures: FigureFile[] = [];
   for (const chart of charts) {
     const svg = standaloneSvg(await renderSvg(chart.spec, chart.id));
     const png = typeof raster === 'function' ? raster(svg, scale) : undefined;
-    figures.push({ id: chart.id, title: chart.title, caption: chart.caption, svg, ...(png ? { png } : {}) });
+    figures.push({ id: chart.id, title: chart.title, caption: chart.caption, svg, html: figureHtml(chart.title, svg), ...(png ? { png } : {}) });
     opts.onProgress?.(figures.length, charts.length, chart.id);
   }
   return { figures, pngUnavailable: typeof raster === 'string' ? raster : null };

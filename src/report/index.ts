@@ -17,4 +17,4 @@ export { layerMetricsChart } from './charts/layer-metrics.js';
 export { METRICS, HEADLINE_METRICS, nullReason, type MetricDef } from './metrics.js';
 export { VIEW_STYLE, VIEW_ORDER, type ViewKind } from './palette.js';
 export { captionText } from './caption.js';
-export { renderFigures, standaloneSvg, type FigureFile, type FigureOptions, type FigureSet } from './figures.js';
+export { renderFigures, standaloneSvg, figureHtml, type FigureFile, type FigureOptions, type FigureSet } from './figures.js';

@@ -21,6 +21,23 @@ export function transformsText(a: Analysis, input: number): string {
   }).join('; ');
 }
 
+/** The files of a dataset read as one: how many, the first and last (the JSON lists all, with their sha256). */
+function filesText(inp: InputInfo): string {
+  const files = inp.files!;
+  const code = (f: { path: string; rows: number }) => `<code>${escapeHtml(f.path)}</code> (${formatNumber(f.rows)} rows)`;
+  const shown = files.length <= 3 ? files.map(code).join(', ') : `${code(files[0])}, ..., ${code(files[files.length - 1])}`;
+  return `${formatNumber(files.length)}: ${shown}`;
+}
+
+/** Where no one sha256 stands for the input: per file, or the remote file's ETag and size. */
+function filesIdentity(inp: InputInfo): string {
+  const files = inp.files!;
+  if (files.length > 1) return `one per file, in the JSON (${formatNumber(files.filter((f) => f.sha256).length)} of ${formatNumber(files.length)} recorded)`;
+  const f = files[0];
+  const etag = f.etag ? `ETag <code>${escapeHtml(f.etag)}</code>, ` : '';
+  return `not recorded (remote file not read whole: ${etag}${formatNumber(f.size ?? 0)} bytes, ${formatNumber(f.fetched ?? 0)} fetched)`;
+}
+
 /** The provenance items of one input, as [name, trusted HTML] pairs. */
 function items(a: Analysis, i: number): [string, string][] {
   const inp = a.inputs[i];
@@ -29,10 +46,11 @@ function items(a: Analysis, i: number): [string, string][] {
     ['file', `<code>${escapeHtml(inp.path)}</code>`],
     ['shape', escapeHtml(shapeText(inp))],
     ['dtype, order', `<code>${escapeHtml(inp.dtype)}</code>, ${inp.fortranOrder ? 'Fortran (column-major)' : 'C (row-major)'}`],
-    ['sha256', inp.sha256 ? `<code class="hash">${escapeHtml(inp.sha256)}</code>` : 'not recorded (in-memory input)'],
+    ['sha256', inp.sha256 ? `<code class="hash">${escapeHtml(inp.sha256)}</code>` : inp.files?.length ? filesIdentity(inp) : 'not recorded (in-memory input)'],
     ['rows dropped', `${formatNumber(inp.droppedRows)} with NaN/Inf${inp.zeroRows ? `; ${formatNumber(inp.zeroRows)} all-zero rows left out of the cosine` : ''}`],
     ['transforms', escapeHtml(transformsText(a, i))],
   ];
+  if (inp.files && (inp.files.length > 1 || inp.files[0].path !== inp.path)) out.push(['files', filesText(inp)]);
   if (inp.shards?.length) out.push(['merged from', inp.shards.map((s) => `<code>${escapeHtml(s)}</code>`).join(', ')]);
   if (sample) out.push(['PCA sample', `${formatNumber(sample.rows)} rows, seed ${formatNumber(sample.seed)}`]);
   return out;

@@ -55,6 +55,13 @@ export interface StatsJSON {
   sources: StatsSource[];
 }
 
+/**
+ * A fused first-pass kernel (a backend's momentsBlock): adds a block of finite rows to the
+ * accumulator's mean, co-moments, unit sums, min and max in place (not to `count`) and returns the
+ * number of all-zero rows.
+ */
+export type MomentsKernel = (x: Float64Array, rows: number, dims: number, acc: StatsAccumulator) => number;
+
 /** A co-moment kernel: `out[i][j] += sum_r x[r][i] x[r][j]` for i <= j (linalg's addGramUpper or a backend's). */
 export type GramKernel = (x: Float64Array, rows: number, dims: number, out: Float64Array) => void;
 
@@ -142,6 +149,19 @@ export class StatsAccumulator {
       const b = Math.min(step, rows - r0);
       this.addChunk(x.subarray(r0 * d, (r0 + b) * d), b, gram);
     }
+  }
+
+  /**
+   * {@link addFinite} through a fused kernel that does the whole update of a block in one call
+   * (the native backend's), instead of the TypeScript loops and a co-moment kernel.
+   */
+  addFiniteWith(x: Float64Array, rows: number, kernel: MomentsKernel): void {
+    const d = this.dims;
+    if (x.length < rows * d) throw new StatsError(`block holds ${x.length} values, expected ${rows} x ${d}`);
+    if (rows === 0) return;
+    this.zeroRows += kernel(x, rows, d, this);
+    this.count += rows;
+    this.seen += rows;
   }
 
   private addChunk(x: Float64Array, b: number, gram: GramKernel): void {

@@ -1,4 +1,4 @@
-export { StatsAccumulator, STATS_SCHEMA, type GramKernel, type StatsJSON, type StatsSource } from './accumulator.js';
+export { StatsAccumulator, STATS_SCHEMA, type GramKernel, type MomentsKernel, type StatsJSON, type StatsSource } from './accumulator.js';
 export { checkStatsJSON, statsDigest, type CheckedStats } from './stats-json.js';
 export { f64Field, hexField, intField, isCleanName, isRecord, nameField, numberField, recordField, type FiniteRule } from './json-fields.js';
 export { f64ToBase64 } from './base64.js';

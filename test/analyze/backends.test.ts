@@ -16,7 +16,8 @@ const configs: Array<{ backend: string; threads: number }> = [
   { backend: 'wasm', threads: 1 }, { backend: 'wasm', threads: 2 },
 ];
 const nativeWhy = await unavailableReason('native');
-if (nativeWhy === null) configs.push({ backend: 'native', threads: 1 });
+// native with threads > 1 runs on one worker thread (its BLAS threads itself), with 1 inline
+if (nativeWhy === null) configs.push({ backend: 'native', threads: 1 }, { backend: 'native', threads: 2 });
 else console.log(`  (native backend skipped: ${nativeWhy})`);
 
 /** float32 projections (wasm) leave about 1e-6 relative on I(W) and the cosines; 1e-5 is the bound. */
@@ -110,6 +111,25 @@ const edgeCases: Array<{ name: string; x: Float64Array; d: number; opts: Analyze
   { name: 'fewer rows than threads', d: 4, x: matrix(3, 4), opts: { blockRows: 1, transforms: 'isobn,standardize' } },
   { name: 'd not a multiple of the SIMD tiles', d: 13, x: matrix(301, 13), opts: { blockRows: 50, transforms: 'isobn,abtt', remove: 2 } },
 ];
+
+test('edge cases with float32 products forced (ISOTROPY_PRODUCTS=float32): native and wasm agree with the float64 kernels to 1e-5', async () => {
+  const saved = process.env.ISOTROPY_PRODUCTS;
+  process.env.ISOTROPY_PRODUCTS = 'float32';
+  try {
+    for (const ec of edgeCases) {
+      const source = () => matrixSource(ec.x, undefined, ec.d);
+      const ref = await analyze([source()], { ...ec.opts, backend: 'js', threads: 1 });
+      for (const cfg of configs.filter((c) => c.backend !== 'js')) {
+        const a = await analyze([source()], { ...ec.opts, ...cfg });
+        const w = worst(a, ref);
+        assert.ok(w.rel <= 1, `${ec.name}, ${cfg.backend}/${cfg.threads}: ${w.rel} times the tolerance at ${w.where}`);
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.ISOTROPY_PRODUCTS;
+    else process.env.ISOTROPY_PRODUCTS = saved;
+  }
+});
 
 for (const ec of edgeCases) {
   test(`edge case: ${ec.name}: every backend and thread count agree with the float64 kernels`, async () => {

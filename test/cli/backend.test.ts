@@ -6,7 +6,8 @@ import { unavailableReason } from '../../src/linalg/backends/select.ts';
 import { BACKEND_NAMES } from '../../src/linalg/backends/types.ts';
 import { anisotropic } from '../helpers/random.ts';
 import { buildNpy, makeTempDir } from '../io/helpers.ts';
-import { isotropy, type Run } from './run.ts';
+import { spawnSync } from 'node:child_process';
+import { BIN, isotropy, type Run } from './run.ts';
 
 const tmp = makeTempDir();
 test.after(() => tmp.cleanup());
@@ -32,6 +33,17 @@ test('--backend wasm --threads 2: the JSON says so, and agrees with --backend js
     assert.ok(Math.abs(a.results[k].isoScore - js.results[k].isoScore) <= 1e-9 * Math.abs(js.results[k].isoScore));
     assert.ok(Math.abs(a.results[k].partitionIsotropy - js.results[k].partitionIsotropy) <= 1e-5 * js.results[k].partitionIsotropy);
   }
+});
+
+test('ISOTROPY_PHASES=1: one phases line on stderr, the JSON on stdout unchanged', () => {
+  const r = spawnSync(process.execPath, [BIN, 'analyze', file, '--json', '--no-report', '-q', '--threads', '2'], {
+    encoding: 'utf8', env: { ...process.env, ISOTROPY_PHASES: '1' },
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(JSON.parse(r.stdout).results.length, 2);
+  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('phases (s): '));
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0], /\bread [\d.]+, .*\bother -?[\d.]+, total [\d.]+/);
 });
 
 test('a backend that cannot run here: exit 2 naming why and what can', async () => {

@@ -102,6 +102,16 @@ test('labels: text, CSV column, TSV, JSONL field, numbers split by a threshold',
   assert.equal(encodeLabels(jsonl, { threshold: 0 }).counts, [1, 1]);
 });
 
+test('labels given in code: an array in row order encodes as the same labels read from a file', async () => {
+  const file = encodeLabels(await readLabels(tmp.file('v.txt', new TextEncoder().encode('3\n-2\n1\n-1\n'))), { threshold: 0 });
+  const inCode = encodeLabels([3, -2, 1, -1], { threshold: 0 });
+  assert.equal(inCode.classes, file.classes);
+  assert.equal(Array.from(inCode.y), Array.from(file.y));
+  assert.equal(encodeLabels(['pos', 'neg', true, 'pos']).classes, ['neg', 'pos', 'true']);
+  await rejects(() => encodeLabels([1, 'lots', 2], { threshold: 0 }), /^labels\[1\]: label "lots" is not a number/);
+  await rejects(() => encodeLabels(['a', 'a']), /^labels: all 2 labels are in one class \("a"\)/);
+});
+
 async function rejects(p: Promise<unknown> | (() => unknown), re: RegExp): Promise<void> {
   try {
     await (typeof p === 'function' ? p() : p);

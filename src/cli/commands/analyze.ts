@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { analyze, checkAnalysisJsonSize, DEFAULT_SAMPLE_ROWS, openEmbeddings, parseTransforms } from '../../index.js';
 import { UsageError } from '../errors.js';
 import { formatAnalysis } from '../format.js';
-import { memoryOption, readOptions, transformParamOptions, transformParams, warner } from '../options.js';
+import { memoryOption, parseLayers, readOptions, transformParamOptions, transformParams, warner } from '../options.js';
 import { Progress } from '../progress.js';
 import { checkFiguresDir, defaultReportPath, prepareReportPath, readProbeFile, saveFigures, saveReport } from '../report-file.js';
 
@@ -11,7 +11,9 @@ export const describe = 'Isotropy metrics of embeddings, before and after IsoBN 
 
 export function builder(y: Argv) {
   return memoryOption(transformParamOptions(readOptions(y
-    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'embedding files: .npy (n, d) or (n, layers, d), .npz, safetensors, Parquet, Arrow, HDF5, GloVe/word2vec, CSV/TSV, JSONL' })
+    .positional('files', { type: 'string', array: true, demandOption: true, describe: 'embedding files: .npy (n, d) or (n, layers, d), .npz, safetensors, Parquet, Arrow, HDF5, GloVe/word2vec, CSV/TSV, JSONL; https:// or hf://datasets/ORG/NAME/PATH URLs; a directory or a quoted glob (one dataset)' })
+    .option('concat', { type: 'boolean', default: false, describe: 'read all the files given as one dataset (shards, in the order given) instead of separate inputs' })
+    .option('layers', { type: 'string', describe: 'several layers of (n, layers, d) input in one read: all, or indices such as 0,6,-1 (one result per layer)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the isotropy.analysis/v1 JSON on stdout instead of the table' })
     .option('transform', { alias: 't', type: 'string', default: 'isobn', describe: 'comma-separated: none, isobn, isobn-running, standardize, whiten, abtt' })
     .option('one-pass', { type: 'boolean', default: false, describe: 'read each file once: skips I(W) and the cosines of transformed rows' })
@@ -26,24 +28,33 @@ export function builder(y: Argv) {
     .option('threads', { type: 'number', describe: 'compute threads for wasm and js (default: all cores, at most 8, fewer when memory is short); native and tfjs-node thread themselves' }))))
     .example('$0 analyze emb.npy', 'table of metrics before and after IsoBN, and reports/emb.html')
     .example('$0 analyze bert.npy roberta.npy --label BERT --label RoBERTa', 'one comparison report')
-    .example('$0 analyze bert.npy roberta.npy --transform isobn,standardize --json', 'JSON for two files, two transforms');
+    .example('$0 analyze bert.npy roberta.npy --transform isobn,standardize --json', 'JSON for two files, two transforms')
+    .example("$0 analyze 'emb/*.parquet' --column embedding", 'the shards of a dataset as one input')
+    .example('$0 analyze layers.npy --layers all', 'every layer of an (n, L, d) file, in one read')
+    .example('$0 analyze hf://datasets/ORG/NAME/data/train.parquet', 'a Hugging Face dataset file, read with Range requests');
 }
 
 export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>): Promise<void> {
   const progress = new Progress(!argv.quiet);
   const files = argv.files as string[];
+  const layers = parseLayers(argv.layers);
+  if (layers !== undefined && argv.layer !== undefined) throw new UsageError('give either --layer (one layer) or --layers (several), not both');
+  if (argv.concat && files.length < 2) throw new UsageError('--concat reads several files as one dataset: give two or more (a directory or a quoted glob needs no --concat)');
+  if (argv.concat && argv.label && argv.label.length > 1) throw new UsageError('--concat makes one input: give at most one --label');
   if (!argv.report && (argv.out || argv.interactive || argv.figures || argv.probe)) throw new UsageError('--out, --interactive, --figures and --probe are about the report: leave out --no-report');
   // Everything that can fail without reading the data fails now, not after the analysis.
   if (argv.figures) await checkFiguresDir(argv.figures);
   const probe = argv.probe ? await readProbeFile(argv.probe) : undefined;
   const inputs = argv.probe ? [...files, argv.probe] : files;
-  const reportPath = argv.report ? argv.out ?? defaultReportPath(files) : null;
+  const reportPath = argv.report ? argv.out ?? defaultReportPath(argv.concat ? [files[0]] : files) : null;
   if (reportPath) await prepareReportPath(reportPath, inputs, ', or --no-report');
   if (argv.json && argv.report) {
-    const dims = [];
-    for (const f of files) {
-      const s = await openEmbeddings(f, { layer: argv.layer, key: argv.key, column: argv.column, field: argv.field });
-      dims.push(s.dims);
+    // the chart data's d x d rasters must fit in one JSON string: from the headers alone
+    const dims: number[] = [];
+    for (const f of argv.concat ? [files[0]] : files) {
+      const s = await openEmbeddings(f, { layer: argv.layer, layers, key: argv.key, column: argv.column, field: argv.field, revision: argv.revision });
+      const k = s.layers?.length ?? 1;
+      for (let j = 0; j < k; j++) dims.push(s.dims / k);
       await s.close();
     }
     checkAnalysisJsonSize(dims, parseTransforms(argv.transform));
@@ -53,6 +64,9 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       ...transformParams(argv),
       transforms: argv.transform,
       layer: argv.layer,
+      layers,
+      concat: argv.concat,
+      revision: argv.revision,
       key: argv.key,
       column: argv.column,
       field: argv.field,

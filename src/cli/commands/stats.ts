@@ -30,7 +30,7 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
   const out = argv.out;
   const inputs = [file, ...(argv.plan ? [argv.plan] : [])];
   if (out) await checkOutputPath(out, inputs);
-  const kernels = { backend: argv.backend, threads: argv.threads, layer: argv.layer, key: argv.key, column: argv.column, field: argv.field, shard: argv.shard };
+  const kernels = { backend: argv.backend, threads: argv.threads, layer: argv.layer, key: argv.key, column: argv.column, field: argv.field, shard: argv.shard, revision: argv.revision };
   const onRows = (done: number, total: number) => progress.update(`${file}${argv.shard ? ` part ${argv.shard}` : ''}`, done, total);
   try {
     let text: string;

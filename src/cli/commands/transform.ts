@@ -29,6 +29,7 @@ export async function handler(argv: Awaited<ReturnType<typeof builder>['argv']>)
       ...transformParams(argv),
       method: argv.transform,
       layer: argv.layer,
+      revision: argv.revision,
       key: argv.key,
       column: argv.column,
       field: argv.field,

@@ -21,6 +21,39 @@ export interface Projector {
 }
 
 /**
+ * A block's projections `x D + b`, kept by the backend between the calls that consume them, so a
+ * float32 backend never writes them out in float64. Every pass over a block: {@link project}, then
+ * any number of {@link logSumExp} and {@link unitRows} calls on that block.
+ */
+export interface PassProjector {
+  /** Projects the `rows x dims` row-major block x (replacing the previous block). */
+  project(x: Float64Array, rows: number): void;
+  /** linalg's addLogSumExp over every column of the block (state arrays of length cols). */
+  logSumExp(maxPos: Float64Array, maxNeg: Float64Array, sumPos: Float64Array, sumNeg: Float64Array): void;
+  /**
+   * Adds `v / |v|` to `unit` for v = columns `[offset, offset + e)` of each row of the block,
+   * skipping rows of norm 0 and rows flagged in `skip`; returns how many rows were added.
+   */
+  unitRows(offset: number, e: number, unit: Float64Array, skip: Uint8Array | null): number;
+  dispose(): void;
+}
+
+/**
+ * Running first-pass statistics as {@link KernelBackend.momentsBlock} updates them (the fields of
+ * stats' StatsAccumulator): `count` rows so far, their mean, the upper triangle of the centred
+ * co-moment matrix, unit-row sums (and their squares, when not null), per-dimension min and max.
+ */
+export interface MomentState {
+  readonly count: number;
+  readonly mean: Float64Array;
+  readonly comoment: Float64Array;
+  readonly unitSum: Float64Array;
+  readonly unitSq?: Float64Array | null;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+}
+
+/**
  * The hot kernels of an analysis, one implementation per backend. Every backend returns float64;
  * float32 backends (`precision: 'float32'`) want centred inputs and short accumulations
  * (`chunkRows` rows per call) and are merged in float64 by the caller.
@@ -49,6 +82,35 @@ export interface KernelBackend {
    * scales with the spread of the rows, not with their distance from the origin.
    */
   projector(dir: Float64Array, dims: number, cols: number, bias: Float64Array | null, center: Float64Array | null): Projector;
+  /**
+   * Optional, the whole first-pass update of one block of finite rows in one call (native): the
+   * block's mean, min/max, unit-row sums, its centred co-moments and their Chan merge into `state`,
+   * which it updates in place except for `count` (the caller adds `rows`). Returns the all-zero rows.
+   * Without it, callers centre the block themselves and use {@link gramUpper}.
+   */
+  momentsBlock?(x: Float64Array, rows: number, dims: number, state: MomentState): number;
+  /**
+   * Optional, for float32 backends: a float64 projector (same arguments as {@link projector}),
+   * for passes too small for float32 to pay. Without it, {@link projector} is float64 already
+   * (native: its projector is dgemm; float32 is only its {@link passProjector}).
+   */
+  projector64?(dir: Float64Array, dims: number, cols: number, bias: Float64Array | null): Projector;
+  /**
+   * Optional, a projector whose projections stay inside the backend (see {@link PassProjector}),
+   * same arguments as {@link projector}; without it, callers wrap {@link projector}.
+   */
+  passProjector?(dir: Float64Array, dims: number, cols: number, bias: Float64Array | null, center: Float64Array | null): PassProjector;
+  /**
+   * Optional: adds `(x * scale) / |x * scale|` of each row of a block to `unit` (a diagonal map's
+   * unit rows, float64), skipping rows of norm 0; returns how many rows were added. Without it,
+   * linalg's addScaledUnitRows.
+   */
+  scaledUnitRows?(x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
+  /**
+   * Optional, for backends that thread themselves (native): sets the number of threads their
+   * calls use from now on, process-wide, and returns the previous number.
+   */
+  setThreads?(n: number): number;
   /** the backend's own symmetric eigensolver (same contract as linalg's eigh), if it has one */
   readonly eigh?: (m: Float64Array, d: number, opts: { vectors?: boolean }) => Eigh;
   /** Releases the backend (tensors, memory). */

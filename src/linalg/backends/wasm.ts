@@ -1,6 +1,7 @@
 import { Arena, align16, kernelInstance, type KernelExports } from '../wasm/instance.js';
 import { OutBuffer } from './out-buffer.js';
 import type { KernelBackend, Projector } from './types.js';
+import { wasmMomentsBlock, wasmPassProjector, wasmScaledUnitRows } from './wasm-passes.js';
 
 export { wasmUnavailableReason } from '../wasm/instance.js';
 
@@ -17,7 +18,8 @@ export type WasmProjection = 'float32' | 'float64';
  * source when loaded. Co-moments in float64 (f64x2, exact to float64 rounding, so spectra keep
  * eigenvalues down to 1e-16 of the largest); projections in float32 (f32x4) on rows centred on
  * their mean, about twice as fast, which keeps I(W) and the cosines within about 1e-7 relative,
- * or in float64 on request. Single-threaded: one instance per worker thread.
+ * or in float64 on request. Single-threaded: one instance per worker thread. The passes' block
+ * loops (statistics, packing, log-sum-exp, unit rows) run in wasm too (wasm-passes.ts).
  *
  * @throws Error when WebAssembly SIMD is unavailable
  */
@@ -28,12 +30,18 @@ export function loadWasmBackend(opts: { projection?: WasmProjection } = {}): Ker
   const projection = opts.projection ?? 'float32';
   return {
     name: 'wasm',
-    detail: `own WebAssembly SIMD kernels: float64 co-moments, ${projection} projections`,
+    detail: `own WebAssembly SIMD kernels: float64 co-moments, ${projection === 'float32' ? 'float32 projections (float64 for small inputs)' : 'float64 projections'}`,
     precision: projection === 'float32' ? 'float32' : 'float64',
     chunkRows: Infinity,
     threaded: false,
     gramUpper: (xc, rows, dims, out) => gramUpper(k, arena, xc, rows, dims, out),
     projector: (dir, dims, cols, bias, center) => wasmProjector(k, arena, projection, dir, dims, cols, bias, center),
+    projector64: (dir, dims, cols, bias) => wasmProjector(k, arena, 'float64', dir, dims, cols, bias, null),
+    momentsBlock: (x, rows, dims, st) => wasmMomentsBlock(k, arena, x, rows, dims, st),
+    scaledUnitRows: (x, rows, dims, scale, unit) => wasmScaledUnitRows(k, arena, x, rows, dims, scale, unit),
+    ...(projection === 'float32'
+      ? { passProjector: (dir: Float64Array, dims: number, cols: number, bias: Float64Array | null, center: Float64Array | null) => wasmPassProjector(k, arena, dir, dims, cols, bias, center) }
+      : {}),
     dispose() {},
   };
 }

@@ -49,6 +49,7 @@ function name(s: string): Bytes {
 }
 
 export const I32 = 0x7f;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 
 const simd = (code: number, ...imm: number[]): Bytes => [0xfd, ...uleb(code), ...imm];
@@ -65,6 +66,7 @@ export const op = {
   sub: [0x6b] as Bytes,
   mul: [0x6c] as Bytes,
   shl: [0x74] as Bytes,
+  shrU: [0x76] as Bytes,
   ltU: [0x49] as Bytes,
   /** block and loop with no result */
   block: [0x02, 0x40] as Bytes,
@@ -95,13 +97,36 @@ export const op = {
   f32x4Mul: simd(0xe6),
   f64x2Add: simd(0xf0),
   f64x2Mul: simd(0xf2),
+  /** f64x2.splat of the f64 on the stack */
+  f64x2Splat: simd(0x14),
+  f64x2ExtractLane: (lane: number): Bytes => simd(0x21, lane),
+  /** v128.load64_zero: 8 bytes into the low half, the high half zero */
+  v128Load64Zero: (offset = 0): Bytes => simd(0x5d, ...memarg(2, offset)),
+  /** f32x4.demote_f64x2_zero: the two float64 lanes rounded to float32 lanes 0, 1; lanes 2, 3 zero */
+  f32x4DemoteF64x2Zero: simd(0x5e),
+  /** f64x2.promote_low_f32x4: float32 lanes 0, 1 widened to float64 */
+  f64x2PromoteLowF32x4: simd(0x5f),
+  f32x4Min: simd(0xe8),
+  f32x4Max: simd(0xe9),
+  /** i8x16.shuffle picking 32-bit lanes: 0-3 from the first operand, 4-7 from the second */
+  shuffle32: (...lanes: number[]): Bytes => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])),
+  f64Load: (offset = 0): Bytes => [0x2b, ...memarg(2, offset)],
+  f64Store: (offset = 0): Bytes => [0x39, ...memarg(2, offset)],
+  f64Const: (v: number): Bytes => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)],
+  f64Add: [0xa0] as Bytes,
+  f64Div: [0xa3] as Bytes,
+  f64Sqrt: [0x9f] as Bytes,
+  f64Gt: [0x64] as Bytes,
+  /** select: the first operand if the i32 on top is non-zero, else the second */
+  select: [0x1b] as Bytes,
 };
 
 /** One exported function: all parameters are i32, no result; locals after the parameters. */
 export interface FunctionSpec {
   name: string;
   params: number;
-  locals: { i32: number; v128: number };
+  /** local indices: the parameters, then the i32 locals, then the v128 ones, then the f64 ones */
+  locals: { i32: number; v128: number; f64?: number };
   body: Bytes;
 }
 
@@ -109,7 +134,7 @@ export interface FunctionSpec {
 export function wasmModule(functions: FunctionSpec[], pages = 1): Uint8Array {
   const types = functions.map((f) => [0x60, ...vec(new Array<Bytes>(f.params).fill([I32])), ...vec([])]);
   const bodies = functions.map((f) => {
-    const locals = vec([[...uleb(f.locals.i32), I32], [...uleb(f.locals.v128), V128]]);
+    const locals = vec([[...uleb(f.locals.i32), I32], [...uleb(f.locals.v128), V128], [...uleb(f.locals.f64 ?? 0), F64]]);
     const body = [...locals, ...f.body, ...op.end];
     return [...uleb(body.length), ...body];
   });

@@ -18,6 +18,14 @@ export interface KernelExports {
   gemm64(x: number, rows: number, d: number, panels: number, ep: number, out: number): void;
   colMaxMin(p: number, rows: number, kp: number, hi: number, lo: number): void;
   expSums(p: number, rows: number, kp: number, m: number, c: number, sp: number, sn: number): void;
+  colStats(x: number, rows: number, dp: number, sum: number, mn: number, mx: number): void;
+  rowInv(x: number, rows: number, dp: number, sc: number, inv: number): void;
+  unitSums(x: number, rows: number, dp: number, sc: number, inv: number, unit: number): void;
+  unitSumsSq(x: number, rows: number, dp: number, sc: number, inv: number, unit: number, sq: number): void;
+  centerPack(x: number, rows: number, dp: number, mean: number, k: number, out: number): void;
+  packRows32(x: number, rows: number, dp: number, center: number, out: number): void;
+  colMaxMin32(p: number, rows: number, ep: number, hi: number, lo: number): void;
+  expSums32(p: number, rows: number, ep: number, off: number, c: number, sp: number, sn: number): void;
 }
 
 const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;

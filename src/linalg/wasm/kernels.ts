@@ -1,4 +1,5 @@
 import { op, wasmModule, type Bytes, type FunctionSpec } from './emit.js';
+import { passKernels } from './pass-kernels.js';
 
 /**
  * The SIMD kernels of the wasm backend, as a WebAssembly module built from this source.
@@ -36,10 +37,12 @@ import { op, wasmModule, type Bytes, type FunctionSpec } from './emit.js';
  *   order) and the partial row sums `sum_j a_r[j] v[j]` in two lanes each at s (8 doubles).
  *   pv, pw, v, p are the vectors' bases (element 0).
  *
+ * And the passes' block loops of pass-kernels.ts.
+ *
  * Addresses are byte offsets into the module's memory; the caller lays the data out.
  */
 export function kernelModule(): Uint8Array {
-  return wasmModule([gram64(), proj(4), proj(8), colMaxMin(), expSums(), proj(8, true), symv4(), gemmRows()]);
+  return wasmModule([gram64(), proj(4), proj(8), colMaxMin(), expSums(), proj(8, true), symv4(), gemmRows(), ...passKernels()]);
 }
 
 function code(): { c: Bytes; e: (...xs: Bytes[]) => void } {
