@@ -204,15 +204,18 @@ async function layered(source: EmbeddingSource, i: number, names: TransformName[
 }
 
 /**
- * The shape of an input known without reading its rows (paths, URLs and datasets from their
- * headers, sources from their fields), or null (in-memory and streamed inputs: checked once open).
+ * The shape of an input known without reading its rows (local files and datasets from their
+ * headers, sources from their fields), or null (URLs, in-memory and streamed inputs: checked
+ * once open, before their rows are read).
  */
 async function peekShape(input: AnalyzeInput | string[], opts: AnalyzeOptions): Promise<{ path: string; rows: number; dims: number; layers: number } | null> {
   if (isEmbeddingSource(input)) {
     const k = input.layers?.length ?? 1;
     return { path: input.path, rows: input.rows, dims: input.dims / k, layers: k };
   }
-  if (typeof input !== 'string' && !(Array.isArray(input) && input.every((x) => typeof x === 'string'))) return null;
+  // Local files only: a remote header costs a request, and the input is checked again once open.
+  const local = (x: unknown) => typeof x === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(x);
+  if (!(local(input) || (Array.isArray(input) && input.length > 0 && input.every(local)))) return null;
   const source = await openEmbeddings(input as string | string[], openOptions(opts));
   try {
     const k = source.layers?.length ?? 1;

@@ -8,8 +8,11 @@ import type { Analysis, TransformResult } from '../../src/index.js';
 export function resultMismatch(a: TransformResult, b: TransformResult, tol = 1e-12, atol = 1e-9): string | null {
   const walk = (x: unknown, y: unknown, path: string, scale: number): string | null => {
     if (typeof x === 'number' && typeof y === 'number') {
+      // the condition number l_max / l_min carries l_min's rounding (about eps * l_max) relatively
+      // amplified by itself: eps * condition, whatever the summation order's tolerance
+      const t = path.endsWith('.spectrum.condition') ? Math.max(tol, 16 * Number.EPSILON * Math.abs(y)) : tol;
       // values that should be zero (a whitened std's spread) are rounding noise: an absolute tolerance
-      const ok = Math.abs(x - y) <= tol * Math.max(Math.abs(y), scale, 1e-300) || (Math.abs(x) < atol && Math.abs(y) < atol);
+      const ok = Math.abs(x - y) <= t * Math.max(Math.abs(y), scale, 1e-300) || (Math.abs(x) < atol && Math.abs(y) < atol);
       return ok ? null : `${path}: ${x} vs ${y}`;
     }
     if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return x === y ? null : `${path}: ${String(x)} vs ${String(y)}`;
