@@ -6,6 +6,7 @@ import { decompress as zstdDecompress } from 'fzstd';
 import lz4 from 'lz4js';
 import type { ByteSource } from './byte-source.js';
 import { describeError, npyFail, quote } from './errors.js';
+import { pickVectorColumn } from './pick-key.js';
 import type { FormatContext } from './open-format.js';
 import { cursorSource, type RowCursor } from './row-source.js';
 import type { EmbeddingSource, OpenOptions } from './types.js';
@@ -66,21 +67,6 @@ function vectorColumns(schema: Schema): { columns: Column[]; others: string[] } 
   return { columns, others };
 }
 
-function pickColumn(path: string, columns: Column[], others: string[], want: string | undefined): Column {
-  const listed = () => columns.map((c) => `${quote(c.name, 60)} (${c.kind === 'blob' ? 'float32 blobs' : `list of ${c.dtype}`})`).join(', ');
-  if (want !== undefined) {
-    const hit = columns.find((c) => c.name === want);
-    if (hit) return hit;
-    const other = others.includes(want) ? ` (${quote(want, 60)} is not a list of numbers or float32 blobs)` : '';
-    throw npyFail(path, `has no vector column ${quote(want, 60)}${other}; ${columns.length ? `its vector columns: ${listed()}` : 'it has no vector columns'}: pick one with the column option (--column)`);
-  }
-  if (columns.length === 1) return columns[0];
-  if (columns.length === 0) {
-    throw npyFail(path, `has no column of vectors (lists of numbers, or float32 binary blobs); its columns: ${quote(others.join(', '))}: store the embeddings as a fixed_size_list<float32> column`);
-  }
-  throw npyFail(path, `has ${columns.length} vector columns: ${listed()}; pick one with the column option (--column)`);
-}
-
 function wrap(path: string, err: unknown): Error {
   if ((err as { isUserError?: boolean }).isUserError) return err as Error;
   return npyFail(path, `is a damaged Arrow IPC file (${describeError(err)}): it is truncated or corrupt; re-write it`);
@@ -112,7 +98,7 @@ export async function openArrow(bytes: ByteSource, opts: OpenOptions, _ctx: Form
     };
     const reader = await open();
     const { columns, others } = vectorColumns(reader.schema);
-    const col = pickColumn(path, columns, others, opts.column);
+    const col = pickVectorColumn(path, columns, others, opts.column, 'fixed_size_list<float32>');
     const isFile = reader.isFile();
     // Rows per batch (and the width, from the first row).
     const batchRows: number[] = [];

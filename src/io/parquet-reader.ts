@@ -8,6 +8,7 @@ import { readPlain } from 'hyparquet/src/plain.js';
 import type { ColumnDecoder, Compressors, DecodedArray, PageHeader } from 'hyparquet/src/types.js';
 import type { ByteSource } from './byte-source.js';
 import { describeError, npyFail, quote } from './errors.js';
+import { pickVectorColumn } from './pick-key.js';
 import type { FormatContext } from './open-format.js';
 import { cursorSource, type RowCursor } from './row-source.js';
 import type { EmbeddingSource, OpenOptions } from './types.js';
@@ -86,7 +87,7 @@ export async function openParquet(bytes: ByteSource, opts: OpenOptions, _ctx: Fo
     }
     const tree = parquetSchema(metadata);
     const { columns, others } = vectorColumns(tree);
-    const col = pickColumn(path, columns, others, opts.column);
+    const col = pickVectorColumn(path, columns, others, opts.column, 'list<float32>');
     const rows = Number(metadata.num_rows);
     const groups = metadata.row_groups.map((g, i) => {
       const chunk = g.columns.find((c) => c.meta_data && c.meta_data.path_in_schema.join('\u0000') === col.leafPath.join('\u0000'));
@@ -197,21 +198,6 @@ function isBlob(node: SchemaTree): boolean {
   if (ct === 'UTF8' || ct === 'JSON' || ct === 'ENUM' || ct === 'BSON' || lt === 'STRING' || lt === 'JSON' || lt === 'ENUM' || lt === 'UUID' || lt === 'FLOAT16' || ct === 'DECIMAL' || lt === 'DECIMAL') return false;
   if (el.type === 'BYTE_ARRAY') return true;
   return el.type === 'FIXED_LEN_BYTE_ARRAY' && (el.type_length ?? 0) % 4 === 0 && (el.type_length ?? 0) > 0;
-}
-
-function pickColumn(path: string, columns: Column[], others: string[], want: string | undefined): Column {
-  const listed = () => columns.map((c) => `${quote(c.name, 60)} (${c.kind === 'list' ? `list of ${c.dtype}` : 'float32 blobs'})`).join(', ');
-  if (want !== undefined) {
-    const hit = columns.find((c) => c.name === want);
-    if (hit) return hit;
-    const other = others.includes(want) ? ` (${quote(want, 60)} is not a list of numbers or float32 blobs)` : '';
-    throw npyFail(path, `has no vector column ${quote(want, 60)}${other}; ${columns.length ? `its vector columns: ${listed()}` : 'it has no vector columns'}: pick one with the column option (--column)`);
-  }
-  if (columns.length === 1) return columns[0];
-  if (columns.length === 0) {
-    throw npyFail(path, `has no column of vectors (lists of numbers, or float32 binary blobs); its columns: ${quote(others.join(', '))}: store the embeddings as a list<float32> column`);
-  }
-  throw npyFail(path, `has ${columns.length} vector columns: ${listed()}; pick one with the column option (--column)`);
 }
 
 interface ReadContext {

@@ -41,6 +41,35 @@ export function pickKey<T extends Candidate>(path: string, list: readonly T[], k
   throw npyFail(path, `has ${usable.length} 2-D/3-D ${what}s: ${describeCandidates(usable)}; pick one with the ${option} option (--${option})`);
 }
 
+/** A column of vectors in a table (Parquet, Arrow): lists of numbers, or float32 blobs. */
+export interface VectorColumn {
+  name: string;
+  kind: string;
+  dtype: string;
+}
+
+/**
+ * The vector column `want` names, or by default the only one. Errors list the vector columns (and
+ * say when `want` names a column that holds something else).
+ *
+ * @param others - the names of the table's other columns
+ * @param storeAs - the column type to suggest when the table has no vector column
+ */
+export function pickVectorColumn<C extends VectorColumn>(path: string, columns: readonly C[], others: readonly string[], want: string | undefined, storeAs: string): C {
+  const listed = () => columns.map((c) => `${quote(c.name, 60)} (${c.kind === 'blob' ? 'float32 blobs' : `list of ${c.dtype}`})`).join(', ');
+  if (want !== undefined) {
+    const hit = columns.find((c) => c.name === want);
+    if (hit) return hit;
+    const other = others.includes(want) ? ` (${quote(want, 60)} is not a list of numbers or float32 blobs)` : '';
+    throw npyFail(path, `has no vector column ${quote(want, 60)}${other}; ${columns.length ? `its vector columns: ${listed()}` : 'it has no vector columns'}: pick one with the column option (--column)`);
+  }
+  if (columns.length === 1) return columns[0];
+  if (columns.length === 0) {
+    throw npyFail(path, `has no column of vectors (lists of numbers, or float32 binary blobs); its columns: ${quote(others.join(', '))}: store the embeddings as a ${storeAs} column`);
+  }
+  throw npyFail(path, `has ${columns.length} vector columns: ${listed()}; pick one with the column option (--column)`);
+}
+
 /** `source` shown under `path` and `format` (a member or slice read by an inner reader keeps the user's file name). */
 export function renamed(source: EmbeddingSource, path: string, format: string): EmbeddingSource {
   return {
