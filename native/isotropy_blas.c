@@ -462,6 +462,23 @@ static bool arg_view(napi_env env, napi_value v, const char *fn, const char *nam
 }
 
 /* Like arg_view, but null and undefined give a NULL view. */
+/* Argument v as rows: a Float64Array or a Float32Array of at least `need` elements. */
+static bool arg_rows(napi_env env, napi_value v, const char *fn, const char *name, size_t need, pk_rows *out) {
+  bool is_ta = false;
+  napi_typedarray_type t = napi_float64_array;
+  if (!napi_ok_or_throw(env, napi_is_typedarray(env, v, &is_ta), "napi_is_typedarray")) return false;
+  if (is_ta && !napi_ok_or_throw(env, napi_get_typedarray_info(env, v, &t, NULL, NULL, NULL, NULL),
+                                 "napi_get_typedarray_info"))
+    return false;
+  /* Anything else goes to arg_view for its message, which names the float64 type. */
+  bool f32 = is_ta && t == napi_float32_array;
+  view x;
+  if (!arg_view(env, v, fn, name, f32 ? napi_float32_array : napi_float64_array, need, false, &x)) return false;
+  out->data = x.data;
+  out->f32 = f32;
+  return true;
+}
+
 static bool arg_view_opt(napi_env env, napi_value v, const char *fn, const char *name, napi_typedarray_type t,
                          size_t need, bool exact, view *out) {
   if (is_nullish(env, v)) {
@@ -511,8 +528,9 @@ static napi_value moments_block(napi_env env, napi_callback_info cbinfo) {
     throw_fmt(env, ERR_RANGE, "%s: count must be a non-negative number", fn);
     return NULL;
   }
-  view x, mean, com, unit, sq, mn, mx, scratch;
-  if (!arg_view(env, argv[0], fn, "x", napi_float64_array, n, false, &x) ||
+  pk_rows x;
+  view mean, com, unit, sq, mn, mx, scratch;
+  if (!arg_rows(env, argv[0], fn, "x", n, &x) ||
       !arg_view(env, argv[4], fn, "mean", napi_float64_array, dims, true, &mean) ||
       !arg_view(env, argv[5], fn, "comoment", napi_float64_array, dd, true, &com) ||
       !arg_view(env, argv[6], fn, "unitSum", napi_float64_array, dims, true, &unit) ||
@@ -521,12 +539,12 @@ static napi_value moments_block(napi_env env, napi_callback_info cbinfo) {
       !arg_view(env, argv[9], fn, "max", napi_float64_array, dims, true, &mx) ||
       !arg_view(env, argv[10], fn, "scratch", napi_float64_array, sn, false, &scratch))
     return NULL;
-  if (overlaps(scratch.data, sn, x.data, n) || overlaps(scratch.data, sn, com.data, dd)) {
+  if (overlaps(scratch.data, sn, x.data, x.f32 ? (n + 1) / 2 : n) || overlaps(scratch.data, sn, com.data, dd)) {
     throw_fmt(env, ERR_RANGE, "%s: scratch must not share memory with x or comoment", fn);
     return NULL;
   }
   if (dims == 0) return size_result(env, 0);
-  return size_result(env, pk_moments_block(x.data, rows, dims, count, mean.data, com.data, unit.data, sq.data,
+  return size_result(env, pk_moments_block(x, rows, dims, count, mean.data, com.data, unit.data, sq.data,
                                            mn.data, mx.data, scratch.data));
 }
 
@@ -539,14 +557,15 @@ static napi_value project_f32(napi_env env, napi_callback_info cbinfo) {
   if (!arg_dims(env, argv + 1, fn, names, &rows, &dims, &n) || !get_dim(env, argv[5], fn, "cols", &cols) ||
       !mul_dims(env, fn, dims, cols, &dc) || !mul_dims(env, fn, rows, cols, &rc))
     return NULL;
-  view x, center, dir, xs, out;
-  if (!arg_view(env, argv[0], fn, "x", napi_float64_array, n, false, &x) ||
+  pk_rows x;
+  view center, dir, xs, out;
+  if (!arg_rows(env, argv[0], fn, "x", n, &x) ||
       !arg_view(env, argv[3], fn, "center", napi_float64_array, dims, true, &center) ||
       !arg_view(env, argv[4], fn, "dir", napi_float32_array, dc, true, &dir) ||
       !arg_view(env, argv[6], fn, "xs", napi_float32_array, n, false, &xs) ||
       !arg_view(env, argv[7], fn, "out", napi_float32_array, rc, false, &out))
     return NULL;
-  pk_project_f32(x.data, rows, dims, center.data, dir.data, cols, xs.data, out.data);
+  pk_project_f32(x, rows, dims, center.data, dir.data, cols, xs.data, out.data);
   return NULL;
 }
 
@@ -602,12 +621,20 @@ static napi_value scaled_unit_rows(napi_env env, napi_callback_info cbinfo) {
   size_t rows, dims, n;
   static const char *names[2] = {"rows", "dims"};
   if (!arg_dims(env, argv + 1, fn, names, &rows, &dims, &n)) return NULL;
-  view x, scale, unit;
-  if (!arg_view(env, argv[0], fn, "x", napi_float64_array, n, false, &x) ||
+  pk_rows x;
+  view scale, unit;
+  if (!arg_rows(env, argv[0], fn, "x", n, &x) ||
       !arg_view(env, argv[3], fn, "scale", napi_float64_array, dims, true, &scale) ||
       !arg_view(env, argv[4], fn, "unit", napi_float64_array, dims, true, &unit))
     return NULL;
-  return size_result(env, pk_scaled_unit_rows(x.data, rows, dims, scale.data, unit.data));
+  double *row = NULL;
+  if (x.f32 && rows > 0 && dims > 0 && !(row = malloc(dims * sizeof(double)))) {
+    throw_fmt(env, ERR_PLAIN, "%s: out of memory for a row of %zu values", fn, dims);
+    return NULL;
+  }
+  size_t added = pk_scaled_unit_rows(x, rows, dims, scale.data, unit.data, row);
+  free(row);
+  return size_result(env, added);
 }
 
 /* zeroRows(x, rows, dims, flags): flags[r] = 1 where row r is all zeros, else 0. */
@@ -617,11 +644,12 @@ static napi_value zero_rows(napi_env env, napi_callback_info cbinfo) {
   size_t rows, dims, n;
   static const char *names[2] = {"rows", "dims"};
   if (!arg_dims(env, argv + 1, fn, names, &rows, &dims, &n)) return NULL;
-  view x, flags;
-  if (!arg_view(env, argv[0], fn, "x", napi_float64_array, n, false, &x) ||
+  pk_rows x;
+  view flags;
+  if (!arg_rows(env, argv[0], fn, "x", n, &x) ||
       !arg_view(env, argv[3], fn, "flags", napi_uint8_array, rows, false, &flags))
     return NULL;
-  pk_zero_rows(x.data, rows, dims, flags.data);
+  pk_zero_rows(x, rows, dims, flags.data);
   return NULL;
 }
 

@@ -54,6 +54,17 @@ static inline double exp_nonpos(double t) {
   return p * scale;
 }
 
+/*
+ * Rows may come as float32, as embedding files store them: the kernels widen them (exactly) in
+ * cache instead of the caller decoding the whole block to float64 first. Loops with a reduction
+ * (row norms) run on widened rows through the same float64 code, so float32 rows give bit for bit
+ * what their float64 copy gives.
+ */
+static void widen(const float *x, size_t n, double *out) {
+#pragma omp simd
+  for (size_t i = 0; i < n; i++) out[i] = x[i];
+}
+
 /* Block sums, min/max and unit-row sums of the rows; returns the all-zero rows. */
 PK_CLONES
 static size_t row_sums(const double *x, size_t rows, size_t d, double *sum, double *min, double *max,
@@ -90,6 +101,7 @@ static size_t row_sums(const double *x, size_t rows, size_t d, double *sum, doub
   return zero;
 }
 
+/* out = x - mean, row by row; out may be x itself. */
 PK_CLONES
 static void center_rows(const double *x, size_t rows, size_t d, const double *mean, double *out) {
   for (size_t r = 0; r < rows; r++) {
@@ -100,17 +112,23 @@ static void center_rows(const double *x, size_t rows, size_t d, const double *me
   }
 }
 
-size_t pk_moments_block(const double *x, size_t rows, size_t dims, double count, double *mean,
-                        double *comoment, double *unit, double *unit_sq, double *min, double *max,
-                        double *scratch) {
+
+size_t pk_moments_block(pk_rows x, size_t rows, size_t dims, double count, double *mean, double *comoment,
+                        double *unit, double *unit_sq, double *min, double *max, double *scratch) {
   if (rows == 0) return 0;
   /* The extra row first holds the block's sums, then the Chan correction row. */
   double *extra = scratch + rows * dims;
   memset(extra, 0, dims * sizeof(double));
-  size_t zero = row_sums(x, rows, dims, extra, min, max, unit, unit_sq);
+  /* float32 rows are widened into the scratch, where they are then centred in place */
+  const double *x64 = x.data;
+  if (x.f32) {
+    widen(x.data, rows * dims, scratch);
+    x64 = scratch;
+  }
+  size_t zero = row_sums(x64, rows, dims, extra, min, max, unit, unit_sq);
   double nb = (double)rows, n = count + nb;
   for (size_t c = 0; c < dims; c++) extra[c] /= nb;
-  center_rows(x, rows, dims, extra, scratch);
+  center_rows(x64, rows, dims, extra, scratch);
   /*
    * Chan, Golub & LeVeque: M = Ma + Mb + (na nb / n) delta delta^T with delta the difference of the
    * means. One more row sqrt(na nb / n) delta under the centred block makes a single syrk add both
@@ -135,17 +153,23 @@ size_t pk_moments_block(const double *x, size_t rows, size_t dims, double count,
 }
 
 PK_CLONES
-static void center_rows_f32(const double *x, size_t rows, size_t d, const double *center, float *out) {
+static void center_rows_f32(pk_rows x, size_t rows, size_t d, const double *center, float *out) {
   for (size_t r = 0; r < rows; r++) {
-    const double *xr = x + r * d;
     float *o = out + r * d;
+    if (x.f32) {
+      const float *xr = (const float *)x.data + r * d;
 #pragma omp simd
-    for (size_t c = 0; c < d; c++) o[c] = (float)(xr[c] - center[c]);
+      for (size_t c = 0; c < d; c++) o[c] = (float)((double)xr[c] - center[c]);
+    } else {
+      const double *xr = (const double *)x.data + r * d;
+#pragma omp simd
+      for (size_t c = 0; c < d; c++) o[c] = (float)(xr[c] - center[c]);
+    }
   }
 }
 
-void pk_project_f32(const double *x, size_t rows, size_t dims, const double *center, const float *dir,
-                    size_t cols, float *xs, float *out) {
+void pk_project_f32(pk_rows x, size_t rows, size_t dims, const double *center, const float *dir, size_t cols,
+                    float *xs, float *out) {
   if (rows == 0 || cols == 0) return;
   center_rows_f32(x, rows, dims, center, xs);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)cols, (blasint)dims, 1.0f, xs,
@@ -251,31 +275,46 @@ size_t pk_unit_rows_f32(const float *p, size_t rows, size_t cols, const double *
   return added;
 }
 
+/* Adds (xr * scale) / |xr * scale| to unit; returns 1, or 0 for a row whose scaled norm is 0. */
 PK_CLONES
-size_t pk_scaled_unit_rows(const double *x, size_t rows, size_t dims, const double *scale, double *unit) {
+static size_t scaled_unit_row(const double *xr, size_t dims, const double *scale, double *unit) {
+  double ss = 0;
+#pragma omp simd reduction(+ : ss)
+  for (size_t c = 0; c < dims; c++) {
+    double v = xr[c] * scale[c];
+    ss += v * v;
+  }
+  if (ss == 0) return 0;
+  double inv = 1 / sqrt(ss);
+#pragma omp simd
+  for (size_t c = 0; c < dims; c++) unit[c] += xr[c] * scale[c] * inv;
+  return 1;
+}
+
+size_t pk_scaled_unit_rows(pk_rows x, size_t rows, size_t dims, const double *scale, double *unit,
+                           double *row) {
   size_t added = 0;
   for (size_t r = 0; r < rows; r++) {
-    const double *xr = x + r * dims;
-    double ss = 0;
-#pragma omp simd reduction(+ : ss)
-    for (size_t c = 0; c < dims; c++) {
-      double v = xr[c] * scale[c];
-      ss += v * v;
+    const double *xr = (const double *)x.data + r * dims;
+    if (x.f32) {
+      widen((const float *)x.data + r * dims, dims, row);
+      xr = row;
     }
-    if (ss == 0) continue;
-    added++;
-    double inv = 1 / sqrt(ss);
-#pragma omp simd
-    for (size_t c = 0; c < dims; c++) unit[c] += xr[c] * scale[c] * inv;
+    added += scaled_unit_row(xr, dims, scale, unit);
   }
   return added;
 }
 
-void pk_zero_rows(const double *x, size_t rows, size_t dims, uint8_t *flags) {
+void pk_zero_rows(pk_rows x, size_t rows, size_t dims, uint8_t *flags) {
   for (size_t r = 0; r < rows; r++) {
-    const double *xr = x + r * dims;
     size_t c = 0;
-    while (c < dims && xr[c] == 0) c++;
+    if (x.f32) {
+      const float *xr = (const float *)x.data + r * dims;
+      while (c < dims && xr[c] == 0) c++;
+    } else {
+      const double *xr = (const double *)x.data + r * dims;
+      while (c < dims && xr[c] == 0) c++;
+    }
     flags[r] = c == dims ? 1 : 0;
   }
 }

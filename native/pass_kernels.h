@@ -6,7 +6,14 @@
 #define ISOTROPY_PASS_KERNELS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+/* Rows as the caller holds them: float64, or float32 (widened exactly inside the kernels). */
+typedef struct {
+  const void *data;
+  bool f32;
+} pk_rows;
 
 /*
  * First pass, one block of `rows` finite rows: adds the block to running statistics of `count`
@@ -14,13 +21,12 @@
  * min, max) with Chan et al.'s pairwise update. `scratch` holds (rows + 1) * dims doubles.
  * Returns the number of all-zero rows (left out of the unit sums).
  */
-size_t pk_moments_block(const double *x, size_t rows, size_t dims, double count, double *mean,
-                        double *comoment, double *unit, double *unit_sq, double *min, double *max,
-                        double *scratch);
+size_t pk_moments_block(pk_rows x, size_t rows, size_t dims, double count, double *mean, double *comoment,
+                        double *unit, double *unit_sq, double *min, double *max, double *scratch);
 
 /* Second pass: out = f32(x - center) D for the dims x cols float32 D; xs holds rows * dims floats. */
-void pk_project_f32(const double *x, size_t rows, size_t dims, const double *center, const float *dir,
-                    size_t cols, float *xs, float *out);
+void pk_project_f32(pk_rows x, size_t rows, size_t dims, const double *center, const float *dir, size_t cols,
+                    float *xs, float *out);
 
 /*
  * Streaming log-sum-exp over the columns of `rows x cols` float32 projections p, with the float64
@@ -39,11 +45,13 @@ size_t pk_unit_rows_f32(const float *p, size_t rows, size_t cols, const double *
 
 /*
  * Adds (x * scale) / |x * scale| of each row to unit (a diagonal map's rows, in float64); skips rows
- * whose scaled norm is 0. Returns how many rows were added.
+ * whose scaled norm is 0. Returns how many rows were added. `row` holds dims doubles (float32 rows
+ * are widened there one at a time).
  */
-size_t pk_scaled_unit_rows(const double *x, size_t rows, size_t dims, const double *scale, double *unit);
+size_t pk_scaled_unit_rows(pk_rows x, size_t rows, size_t dims, const double *scale, double *unit,
+                           double *row);
 
 /* 1 in flags[r] for each row of x whose every value is 0, else 0. */
-void pk_zero_rows(const double *x, size_t rows, size_t dims, uint8_t *flags);
+void pk_zero_rows(pk_rows x, size_t rows, size_t dims, uint8_t *flags);
 
 #endif

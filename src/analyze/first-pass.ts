@@ -1,4 +1,4 @@
-import type { EmbeddingSource } from '../io/index.js';
+import type { BlockOptions, EmbeddingSource, RawRowBlock } from '../io/index.js';
 import { StatsAccumulator, StatsError, finiteRows } from '../stats/index.js';
 import { needsOrderedRows, startOrderedFit, type RunningIsoBN, type TransformName, type TransformParams } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
@@ -9,6 +9,16 @@ import { timed, timedBlocks } from './phases.js';
 export interface RowRange {
   start: number;
   end: number;
+}
+
+/**
+ * The blocks of a pass over `source`: as stored where the reader can hand them over so (float32
+ * stays float32, reused arrays: every backend's kernels take float32 rows and widen them in cache,
+ * which saves a decoding pass, a float64 copy and its garbage per block), else float64. `float64`
+ * forces float64 blocks (for consumers that keep or need them, like isobn-running's estimator).
+ */
+export function passBlocks(source: EmbeddingSource, opts: BlockOptions, float64 = false): AsyncIterable<RawRowBlock> {
+  return !float64 && source.rawBlocks ? source.rawBlocks(opts) : source.blocks(opts);
 }
 
 /** What the first read of a source yields. */
@@ -43,7 +53,7 @@ export async function firstPass(
   try {
     runner.begin({ kind: 'first', dims: d });
     const start = opts.range?.start ?? 0;
-    for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows, ...opts.range }))) {
+    for await (const block of timedBlocks(passBlocks(source, { blockRows: opts.blockRows, ...opts.range }, ordered.size > 0))) {
       let clean;
       try {
         if (block.data.length < block.rows * d) throw new StatsError(`block holds ${block.data.length} values, expected ${block.rows} x ${d}`);
@@ -53,7 +63,11 @@ export async function firstPass(
         throw e;
       }
       dropped += clean.dropped;
-      for (const est of ordered.values()) est.push(clean.data, clean.rows);
+      if (ordered.size) {
+        // float64 blocks were asked for (see passBlocks above): no copy here
+        const x = clean.data instanceof Float64Array ? clean.data : Float64Array.from(clean.data);
+        for (const est of ordered.values()) est.push(x, clean.rows);
+      }
       if (clean.rows > 0) await runner.push(clean.data, clean.rows);
       opts.onRows?.(block.start + block.rows - start);
     }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { BackendError, eigh, loadBackend, type BackendName, type Eigh, type EighSolver } from '../linalg/index.js';
+import { BackendError, eigh, loadBackend, type BackendName, type Eigh, type EighSolver, type RowData } from '../linalg/index.js';
 import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
 import { addThreadPhases, phaseEnd, phaseStart } from './phases.js';
 
@@ -8,7 +8,8 @@ export type WorkerRequest =
   | { type: 'init'; backend: BackendName }
   | { type: 'begin'; specs: PassSpec[] }
   | { type: 'slot'; slot: number; buffer: SharedArrayBuffer }
-  | { type: 'add'; seq: number; slot: number; length: number; rows: number; group: number }
+  /** a block in slot `slot`: `length` values, float32 when `f32` (as read) else float64 */
+  | { type: 'add'; seq: number; slot: number; length: number; f32: boolean; rows: number; group: number }
   | { type: 'end' }
   | { type: 'eigh'; id: number; m: Float64Array; d: number }
   | { type: 'close' };
@@ -41,7 +42,7 @@ interface Executor {
   /** Starts a pass of one or more groups (one session each, e.g. one per layer). */
   begin(specs: PassSpec[]): void;
   /** Queues a block of group `group`; the caller keeps {@link inFlight} bounded. */
-  add(x: Float64Array, rows: number, group: number): void;
+  add(x: RowData, rows: number, group: number): void;
   inFlight(): number;
   /** Resolves when a queued block is done (or the executor failed). */
   drainOne(): Promise<void>;
@@ -61,7 +62,7 @@ class InlineExecutor implements Executor {
     this.session.begin(specs[0]);
     specs.slice(1).forEach((spec, g) => this.groups[g].begin(spec));
   }
-  add(x: Float64Array, rows: number, group: number) { (group ? this.groups[group - 1] : this.session).add(x, rows); }
+  add(x: RowData, rows: number, group: number) { (group ? this.groups[group - 1] : this.session).add(x, rows); }
   inFlight() { return 0; }
   async drainOne() {}
   async end() {
@@ -91,9 +92,10 @@ class WorkerExecutor implements Executor {
   /**
    * Blocks reach the worker through shared memory: one slot per block in flight, reused. Handing
    * over (transferring) each block instead would leave every block as garbage in the worker's
-   * heap until its next collection: about 100 MB per worker on a 300 MB file.
+   * heap until its next collection: about 100 MB per worker on a 300 MB file. A slot holds the
+   * block as read (float32 rows stay float32: half the bytes to copy).
    */
-  private readonly slots: Float64Array[] = [];
+  private readonly slots: SharedArrayBuffer[] = [];
   private readonly slotOf = new Map<number, number>();
   private ending: { resolve: (p: PassPartial[]) => void; reject: (e: Error) => void } | null = null;
   private readonly solving = new Map<number, { resolve: (v: Eigh) => void; reject: (e: Error) => void }>();
@@ -142,20 +144,21 @@ class WorkerExecutor implements Executor {
     this.worker.postMessage({ type: 'begin', specs } satisfies WorkerRequest);
   }
 
-  add(x: Float64Array, rows: number, group: number) {
+  add(x: RowData, rows: number, group: number) {
     const seq = this.seq++;
     const busy = new Set(this.slotOf.values());
     let slot = 0;
     while (busy.has(slot)) slot++;
-    if (!this.slots[slot] || this.slots[slot].length < x.length) {
-      const buffer = new SharedArrayBuffer(x.length * 8);
-      this.slots[slot] = new Float64Array(buffer);
+    if (!this.slots[slot] || this.slots[slot].byteLength < x.byteLength) {
+      const buffer = new SharedArrayBuffer(x.byteLength);
+      this.slots[slot] = buffer;
       this.worker.postMessage({ type: 'slot', slot, buffer } satisfies WorkerRequest);
     }
-    this.slots[slot].set(x);
+    const f32 = x instanceof Float32Array;
+    (f32 ? new Float32Array(this.slots[slot], 0, x.length) : new Float64Array(this.slots[slot], 0, x.length)).set(x);
     this.slotOf.set(seq, slot);
     this.pending.set(seq, () => undefined);
-    this.worker.postMessage({ type: 'add', seq, slot, length: x.length, rows, group } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'add', seq, slot, length: x.length, f32, rows, group } satisfies WorkerRequest);
   }
 
   inFlight() { return this.broken ? 0 : this.pending.size; }
@@ -293,7 +296,7 @@ export class PassRunner {
    * Hands a block of finite rows to the next thread, waiting while that one has its queue full.
    * Worker threads get a copy (in shared memory); `x` is the caller's again when this resolves.
    */
-  async push(x: Float64Array, rows: number, group = 0): Promise<void> {
+  async push(x: RowData, rows: number, group = 0): Promise<void> {
     const ex = this.executors[this.next++ % this.executors.length];
     const t0 = phaseStart();
     const most = this.executors.length === 1 ? 1 : MAX_IN_FLIGHT;

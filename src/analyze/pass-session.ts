@@ -1,4 +1,4 @@
-import { addScaledUnitRows, wrapProjector, zeroRowFlags, type KernelBackend, type PassProjector } from '../linalg/index.js';
+import { OutBuffer, addScaledUnitRows, wrapProjector, zeroRowFlags, type KernelBackend, type PassProjector, type RowData } from '../linalg/index.js';
 import { StatsAccumulator, type PartitionSumsState } from '../stats/index.js';
 import { phaseEnd, phaseStart } from './phases.js';
 
@@ -104,6 +104,9 @@ export class PassSession {
     unshifted: boolean[];
   } | null = null;
 
+  /** float32 blocks widened for the TypeScript statistics (backends without momentsBlock) */
+  private readonly wide = new OutBuffer();
+
   constructor(readonly backend: KernelBackend) {}
 
   begin(spec: PassSpec): void {
@@ -137,13 +140,13 @@ export class PassSession {
     };
   }
 
-  /** Adds `rows` finite rows (`rows x dims` row-major). */
-  add(x: Float64Array, rows: number): void {
+  /** Adds `rows` finite rows (`rows x dims` row-major, float64 or float32 as read). */
+  add(x: RowData, rows: number): void {
     if (this.first) {
       const t0 = phaseStart();
       const kernel = this.backend.momentsBlock;
       if (kernel) this.first.addFiniteWith(x, rows, (xb, n, d, acc) => kernel(xb, n, d, acc));
-      else this.first.addFinite(x, rows, this.backend.gramUpper, this.backend.chunkRows);
+      else this.first.addFinite(this.wide.float64(x), rows, this.backend.gramUpper, this.backend.chunkRows);
       phaseEnd('moments', t0);
       return;
     }

@@ -11,7 +11,7 @@ import type { WorkerReply, WorkerRequest } from './pass-runner.js';
 const port = parentPort!;
 let session: PassSession | null = null;
 /** The shared-memory slots the reading thread copies blocks into (see WorkerExecutor). */
-const slots: Float64Array[] = [];
+const slots: SharedArrayBuffer[] = [];
 /** Sessions of the other groups of a pass (several layers read together), on the same backend. */
 let groups: PassSession[] = [];
 
@@ -36,12 +36,14 @@ port.on('message', (m: WorkerRequest) => {
           m.specs.slice(1).forEach((spec, g) => groups[g].begin(spec));
           break;
         case 'slot':
-          slots[m.slot] = new Float64Array(m.buffer);
+          slots[m.slot] = m.buffer;
           break;
-        case 'add':
-          (m.group ? groups[m.group - 1] : session!).add(slots[m.slot].subarray(0, m.length), m.rows);
+        case 'add': {
+          const x = m.f32 ? new Float32Array(slots[m.slot], 0, m.length) : new Float64Array(slots[m.slot], 0, m.length);
+          (m.group ? groups[m.group - 1] : session!).add(x, m.rows);
           port.postMessage({ type: 'ack', seq: m.seq } satisfies WorkerReply);
           break;
+        }
         case 'end': {
           const partials = [session!.end(), ...groups.map((g) => g.end())];
           groups = [];

@@ -3,7 +3,7 @@ import { matmul } from '../linalg/index.js';
 import { LOW_RANK_SHARE, PartitionSums, avgCosine, finiteRows, partitionIsotropy, psdEigen, secondMoment, type Moments } from '../stats/index.js';
 import type { AffineMap } from '../transforms/index.js';
 import { PassRunner } from './pass-runner.js';
-import type { RowRange } from './first-pass.js';
+import { passBlocks, type RowRange } from './first-pass.js';
 import { unitLength, type ProjectionPlan, type SecondPartial } from './pass-session.js';
 import { timed, timedBlocks } from './phases.js';
 
@@ -92,7 +92,7 @@ export async function projectionSums(
   const runner = opts.runner;
   runner.begin({ kind: 'second', plan, rows: (opts.range?.end ?? source.rows) - (opts.range?.start ?? 0) });
   let done = 0, used = 0, dropped = 0;
-  for await (const block of timedBlocks(source.blocks({ blockRows: opts.blockRows, ...opts.range }))) {
+  for await (const block of timedBlocks(passBlocks(source, { blockRows: opts.blockRows, ...opts.range }))) {
     const { data, rows } = timed('check', () => finiteRows(block.data, block.rows, source.dims, block.start, opts.dropNonfinite));
     if (rows > 0) await runner.push(data, rows);
     used += rows;

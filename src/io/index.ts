@@ -4,7 +4,7 @@
  * format libraries only (yauzl, hyparquet, apache-arrow, h5wasm, lz4js, fzstd).
  */
 export { NpyError, quote, describeFsError } from './errors.js';
-export type { BlockOptions, EmbeddingSource, OpenNpyOptions, RowBlock } from './types.js';
+export type { BlockOptions, EmbeddingSource, OpenNpyOptions, RawRowBlock, RowBlock } from './types.js';
 export { openNpy, readEmbeddings } from './npy-reader.js';
 export { matrixSource } from './memory-source.js';
 export { parseNpyHeader, type NpyHeader } from './npy-header.js';

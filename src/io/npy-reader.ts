@@ -10,6 +10,7 @@ import {
   type BlockOptions,
   type EmbeddingSource,
   type OpenNpyOptions,
+  type RawRowBlock,
   type RowBlock,
 } from './types.js';
 
@@ -355,6 +356,15 @@ class NpySource implements EmbeddingSource {
     return this.iterate(blockRows, start, end);
   }
 
+  rawBlocks(opts?: BlockOptions): AsyncIterable<RawRowBlock> {
+    const { L, fortran, layers, dt } = this.layout;
+    if (!(dt.kind === 'f' && dt.itemsize === 4 && dt.native && !fortran && L === 1 && layers.length === 1)) return this.blocks(opts);
+    if (this.closed) throw new Error(`${this.path}: blocks() called after close()`);
+    const defaultRows = Math.max(1, Math.floor(DEFAULT_BLOCK_BYTES / (this.dims * 4)));
+    const { blockRows, start, end } = resolveBlockOptions(opts, this.rows, defaultRows);
+    return this.iterate(blockRows, start, end, true);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -364,15 +374,24 @@ class NpySource implements EmbeddingSource {
     await this.access.close().catch(() => undefined);
   }
 
-  private async *iterate(blockRows: number, start: number, end: number): AsyncGenerator<RowBlock> {
+  /**
+   * The blocks; `raw` (C-order native float32 only): the file's bytes read straight into two
+   * Float32Arrays used in turn, one yielded while the next is read into the other.
+   */
+  private iterate(blockRows: number, start: number, end: number, raw: true): AsyncGenerator<RawRowBlock>;
+  private iterate(blockRows: number, start: number, end: number): AsyncGenerator<RowBlock>;
+  private async *iterate(blockRows: number, start: number, end: number, raw = false): AsyncGenerator<RawRowBlock> {
     if (start === end) return;
     const fh = await this.access.open();
     this.readers.add(fh);
     try {
       const scratch = new Scratch();
-      const read = (r0: number): Promise<RowBlock> => {
+      const turns = raw ? [new Float32Array(Math.min(blockRows, end - start) * this.dims), new Float32Array(Math.min(blockRows, end - start) * this.dims)] : [];
+      let turn = 0;
+      const read = (r0: number): Promise<RawRowBlock> => {
         const r1 = Math.min(end, r0 + blockRows);
-        return this.readBlock(fh, r0, r1, scratch).then((data) => ({ start: r0, rows: r1 - r0, data }));
+        const data = raw ? this.readRaw(fh, r0, r1, turns[turn++ % 2]) : this.readBlock(fh, r0, r1, scratch);
+        return data.then((data) => ({ start: r0, rows: r1 - r0, data }));
       };
       // Read-ahead: the next block is read (and decoded) while the caller works on this one. One
       // read at a time, so one scratch buffer serves them all, and memory holds one extra block.
@@ -390,6 +409,14 @@ class NpySource implements EmbeddingSource {
     } finally {
       if (this.readers.delete(fh)) await fh.close();
     }
+  }
+
+  /** Rows `[r0, r1)` of a C-order native float32 (n, d) file, as stored, into the start of `buf`. */
+  private async readRaw(fh: RangeReader, r0: number, r1: number, buf: Float32Array): Promise<Float32Array> {
+    const { d, dataOffset } = this.layout;
+    const count = (r1 - r0) * d;
+    await fh.readInto(new Uint8Array(buf.buffer, 0, count * 4), 0, count * 4, dataOffset + r0 * d * 4);
+    return buf.subarray(0, count);
   }
 
   private async readBlock(fh: RangeReader, r0: number, r1: number, scratch: Scratch): Promise<Float64Array> {

@@ -13,6 +13,17 @@ export interface RowBlock {
   data: Float64Array;
 }
 
+/**
+ * A block from {@link EmbeddingSource.rawBlocks}: as {@link RowBlock}, but values stored as float32
+ * come as a Float32Array (every float32 is a float64 exactly), and `data` is reused from block
+ * to block: it is valid until the next block is asked for.
+ */
+export interface RawRowBlock {
+  start: number;
+  rows: number;
+  data: Float64Array | Float32Array;
+}
+
 /** Options for {@link EmbeddingSource.blocks}. */
 export interface BlockOptions {
   /**
@@ -52,6 +63,13 @@ export interface EmbeddingSource {
    * outside `[0, rows]`; `start === end` yields nothing.
    */
   blocks(opts?: BlockOptions): AsyncIterable<RowBlock>;
+  /**
+   * Optional, for readers that can skip decoding (.npy): the blocks of {@link blocks}, with
+   * float32 values left as stored (a Float32Array, read straight from the file) and the arrays
+   * reused (see {@link RawRowBlock}). Callers whose kernels widen float32 themselves save the
+   * decoding pass, a float64 copy of every block and the garbage it leaves.
+   */
+  rawBlocks?(opts?: BlockOptions): AsyncIterable<RawRowBlock>;
   /** Releases the source; later `blocks()` calls throw. Safe to call more than once. */
   close(): Promise<void>;
   /** The input's format (`'npy'`, `'npz'`, `'parquet'`, ...) when it came from a file. */

@@ -7,5 +7,6 @@ export { eigh, withEighSolver, type EighSolver } from './eigh-solver.js';
 export type { Eigh, EighOptions } from './eigh.js';
 export { eighLowRank, type LowRankEigh } from './low-rank-eigh.js';
 export { loadNative, nativeUnavailableReason, type NativeBlas } from './native.js';
-export { BACKEND_NAMES, BackendError, type BackendName, type KernelBackend, type MomentState, type PassProjector, type Projector } from './backends/types.js';
+export { BACKEND_NAMES, BackendError, type BackendName, type KernelBackend, type MomentState, type PassProjector, type Projector, type RowData } from './backends/types.js';
+export { OutBuffer } from './backends/out-buffer.js';
 export { availableBackends, loadBackend, parseBackend, unavailableError, unavailableReason, type BackendRequest } from './backends/select.js';

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { RowData } from './backends/types.js';
 
 /**
  * The optional OpenBLAS addon (native/isotropy_blas.c), built at install time where the library is
- * present. All matrices are row-major float64; every call is synchronous (it holds the JS thread while
+ * present. All matrices are row-major float64 (rows `x` of the pass kernels may also be float32,
+ * widened exactly inside); every call is synchronous (it holds the JS thread while
  * OpenBLAS runs on its own threads) and works on the arrays' memory without copying them.
  *
  * Arguments are checked: a wrong type throws a TypeError, a wrong size or value a RangeError
@@ -41,14 +43,14 @@ export interface NativeBlas {
    * least `(rows + 1) * dims` values. Returns the number of all-zero rows (left out of the unit sums).
    */
   momentsBlock(
-    x: Float64Array, rows: number, dims: number, count: number, mean: Float64Array, comoment: Float64Array,
+    x: RowData, rows: number, dims: number, count: number, mean: Float64Array, comoment: Float64Array,
     unitSum: Float64Array, unitSq: Float64Array | null, min: Float64Array, max: Float64Array, scratch: Float64Array,
   ): number;
   /**
    * `out = f32(x - center) dir` (cblas_sgemm) for the `dims x cols` float32 `dir`; `xs` (at least
    * `rows * dims`) receives the centred float32 rows, `out` (at least `rows * cols`) the products.
    */
-  projectF32(x: Float64Array, rows: number, dims: number, center: Float64Array, dir: Float32Array, cols: number, xs: Float32Array, out: Float32Array): void;
+  projectF32(x: RowData, rows: number, dims: number, center: Float64Array, dir: Float32Array, cols: number, xs: Float32Array, out: Float32Array): void;
   /**
    * linalg's addLogSumExp over the columns of `rows x cols` float32 projections `p` plus the float64
    * `shift[j]` of each column, in float64; `scratch` holds at least `6 * cols` values.
@@ -63,11 +65,11 @@ export interface NativeBlas {
    */
   unitRowsF32(p: Float32Array, rows: number, cols: number, shift: Float64Array, offset: number, e: number, unit: Float64Array, skip: Uint8Array | null): number;
   /** Adds `(x * scale) / |x * scale|` of each row to `unit` in float64, skipping rows of norm 0; returns how many were added. */
-  scaledUnitRows(x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
+  scaledUnitRows(x: RowData, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
   /** Sets OpenBLAS's thread count (process-wide) when n is given; returns the count in use. */
   blasThreads(n?: number): number;
   /** `flags[r] = 1` where row r of x is all zeros, else 0. */
-  zeroRows(x: Float64Array, rows: number, dims: number, flags: Uint8Array): void;
+  zeroRows(x: RowData, rows: number, dims: number, flags: Uint8Array): void;
   /** Version of the exported functions; a build with another version is refused as stale. */
   readonly apiVersion: number;
 }

@@ -1,3 +1,5 @@
+import type { RowData } from './backends/types.js';
+
 /**
  * Adds `row / |row|` of the columns `[offset, offset + e)` of each row of `proj` (row stride
  * `stride`) to `unit`; all-zero rows, and the rows flagged in `skip`, are left out. Returns how many
@@ -25,7 +27,7 @@ export function addUnitRows(
  * the unit rows of a diagonal map (IsoBN, standardization) without forming the mapped rows. Rows
  * whose mapped norm is 0 are left out; returns how many rows were added.
  */
-export function addScaledUnitRows(x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number {
+export function addScaledUnitRows(x: RowData, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number {
   let added = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * dims;
@@ -43,7 +45,7 @@ export function addScaledUnitRows(x: Float64Array, rows: number, dims: number, s
 }
 
 /** 1 for the rows of a `rows x dims` block whose every value is 0, else 0. */
-export function zeroRowFlags(x: Float64Array, rows: number, dims: number, out = new Uint8Array(rows)): Uint8Array {
+export function zeroRowFlags(x: RowData, rows: number, dims: number, out = new Uint8Array(rows)): Uint8Array {
   for (let r = 0; r < rows; r++) {
     const o = r * dims;
     let c = 0;

@@ -1,4 +1,4 @@
-import { addGramUpper, symmetrizeUpper } from '../linalg/index.js';
+import { addGramUpper, symmetrizeUpper, type RowData } from '../linalg/index.js';
 import { f64ToBase64 } from './base64.js';
 import { StatsError } from './errors.js';
 import { finiteRows, type FiniteRows } from './finite.js';
@@ -60,7 +60,7 @@ export interface StatsJSON {
  * accumulator's mean, co-moments, unit sums, min and max in place (not to `count`) and returns the
  * number of all-zero rows.
  */
-export type MomentsKernel = (x: Float64Array, rows: number, dims: number, acc: StatsAccumulator) => number;
+export type MomentsKernel = (x: RowData, rows: number, dims: number, acc: StatsAccumulator) => number;
 
 /** A co-moment kernel: `out[i][j] += sum_r x[r][i] x[r][j]` for i <= j (linalg's addGramUpper or a backend's). */
 export type GramKernel = (x: Float64Array, rows: number, dims: number, out: Float64Array) => void;
@@ -155,7 +155,7 @@ export class StatsAccumulator {
    * {@link addFinite} through a fused kernel that does the whole update of a block in one call
    * (the native backend's), instead of the TypeScript loops and a co-moment kernel.
    */
-  addFiniteWith(x: Float64Array, rows: number, kernel: MomentsKernel): void {
+  addFiniteWith(x: RowData, rows: number, kernel: MomentsKernel): void {
     const d = this.dims;
     if (x.length < rows * d) throw new StatsError(`block holds ${x.length} values, expected ${rows} x ${d}`);
     if (rows === 0) return;

@@ -1,8 +1,8 @@
 import { NonFiniteRowError } from './errors.js';
 
-/** Rows of a block that hold only finite numbers, packed, and how many were removed. */
-export interface FiniteRows {
-  data: Float64Array;
+/** Rows of a block that hold only finite numbers, packed (same array type), and how many were removed. */
+export interface FiniteRows<T extends Float64Array | Float32Array = Float64Array> {
+  data: T;
   rows: number;
   dropped: number;
 }
@@ -16,7 +16,7 @@ export interface FiniteRows {
  * @param drop      true: skip bad rows; false: throw {@link NonFiniteRowError} naming the first
  * @returns the input array itself when every row is finite (no copy)
  */
-export function finiteRows(data: Float64Array, rows: number, dims: number, firstRow: number, drop: boolean): FiniteRows {
+export function finiteRows<T extends Float64Array | Float32Array>(data: T, rows: number, dims: number, firstRow: number, drop: boolean): FiniteRows<T> {
   const n = rows * dims;
   // x * 0 is NaN exactly for NaN and +-Inf, and 0 otherwise (no overflow, unlike a plain sum):
   // four independent sums scan a clean block at several values per cycle; only a block that
@@ -34,7 +34,7 @@ export function finiteRows(data: Float64Array, rows: number, dims: number, first
     const r = Math.floor(bad / dims);
     throw new NonFiniteRowError(firstRow + r, bad - r * dims, data[bad]);
   }
-  const out = new Float64Array(rows * dims);
+  const out = (data instanceof Float32Array ? new Float32Array(rows * dims) : new Float64Array(rows * dims)) as T;
   let kept = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * dims;
@@ -42,5 +42,5 @@ export function finiteRows(data: Float64Array, rows: number, dims: number, first
     for (let c = 0; c < dims; c++) if (data[o + c] - data[o + c] !== 0) { ok = false; break; }
     if (ok) { out.set(data.subarray(o, o + dims), kept * dims); kept++; }
   }
-  return { data: out.subarray(0, kept * dims), rows: kept, dropped: rows - kept };
+  return { data: out.subarray(0, kept * dims) as T, rows: kept, dropped: rows - kept };
 }

@@ -156,6 +156,43 @@ test('blocks are fresh arrays and several passes work', async () => {
   check(b, ramp(8));
 });
 
+test('rawBlocks: float32 as stored in two reused arrays, other layouts as blocks() gives them', async () => {
+  const [n, d] = [10, 3];
+  const values = ramp(n * d);
+  const src = await openNpy(file(buildNpy({ descr: '<f4', shape: [n, d], values })));
+  for (const opts of [{ blockRows: 3 }, { blockRows: 3, start: 2, end: 9 }, {}]) {
+    const got: number[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let at = opts.start ?? 0;
+    for await (const b of src.rawBlocks!(opts)) {
+      assert.ok(b.data instanceof Float32Array);
+      assert.is(b.start, at);
+      assert.is(b.data.length, b.rows * d);
+      at += b.rows;
+      buffers.add(b.data.buffer);
+      got.push(...b.data); // copied now: the array is reused by the block after next
+    }
+    assert.is(at, opts.end ?? n);
+    assert.ok(buffers.size <= 2, `${buffers.size} buffers`);
+    check(Float64Array.from(got), values.subarray((opts.start ?? 0) * d, (opts.end ?? n) * d), JSON.stringify(opts));
+  }
+  // float64, big-endian, Fortran order and layered files: float64 blocks, the same values as blocks()
+  for (const build of [
+    { descr: '<f8', shape: [n, d] },
+    { descr: '>f4', shape: [n, d] },
+    { descr: '<f4', shape: [n, d], fortranOrder: true },
+    { descr: '<f4', shape: [n / 2, 2, d] },
+  ]) {
+    const other = await openNpy(file(buildNpy({ ...build, values })));
+    const got: number[] = [];
+    for await (const b of other.rawBlocks!({ blockRows: 4 })) {
+      assert.ok(b.data instanceof Float64Array, build.descr);
+      got.push(...b.data);
+    }
+    check(Float64Array.from(got), await collect(other), JSON.stringify(build));
+  }
+});
+
 test('abandoning an iteration (break or throw) closes its file handle', async () => {
   const src = await openNpy(file(buildNpy({ descr: '<f4', shape: [50, 4], values: ramp(200) })));
   const before = openFds();

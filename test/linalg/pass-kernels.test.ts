@@ -156,6 +156,41 @@ for (const [name, load] of backends) {
     assert.ok(relErr(unit, want) < 1e-14);
     be.dispose();
   });
+  test(`${name}: float32 rows give exactly what the same rows widened to float64 give`, async () => {
+    // Files store float32; the passes hand such blocks over unconverted (io's rawBlocks).
+    const be = await load();
+    const rows = 300, d = 24, cols = 40, block = 128;
+    const x32 = Float32Array.from(rowsWithZeros(rows, d, 5));
+    const x64 = Float64Array.from(x32);
+    const dir = anisotropic(d, cols, 6);
+    const center = new Float64Array(d).fill(0.25);
+    const scale = Float64Array.from({ length: d }, (_, i) => 0.5 + i);
+    const run = (x: Float32Array | Float64Array) => {
+      const acc = new StatsAccumulator(d);
+      const sq = new Float64Array(d);
+      const p = passProjector(be, dir, d, cols, null, be.precision === 'float32' ? center : null);
+      const st = [new Float64Array(cols).fill(-Infinity), new Float64Array(cols).fill(-Infinity), new Float64Array(cols), new Float64Array(cols)] as const;
+      const unit = new Float64Array(cols), scaledUnit = new Float64Array(d);
+      const flags: number[] = [];
+      for (let r0 = 0; r0 < rows; r0 += block) {
+        const b = Math.min(block, rows - r0);
+        const part = x.subarray(r0 * d, (r0 + b) * d);
+        if (be.momentsBlock) {
+          acc.addFiniteWith(part, b, (xb, n, dd, a) =>
+            be.momentsBlock!(xb, n, dd, { count: a.count, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: sq, min: a.min, max: a.max }));
+        }
+        p.project(part, b);
+        p.logSumExp(...st);
+        p.unitRows(0, cols, unit, null);
+        (be.scaledUnitRows ?? addScaledUnitRows)(part, b, d, scale, scaledUnit);
+        flags.push(...zeroRowFlags(part, b, d));
+      }
+      p.dispose();
+      return [acc.mean, acc.comoment, acc.unitSum, sq, acc.min, acc.max, ...st, unit, scaledUnit, Float64Array.from(flags)].map((a) => Array.from(a));
+    };
+    assert.equal(run(x32), run(x64));
+    be.dispose();
+  });
 }
 
 test('log-sum-exp with a column too spread out for the quotient trick (native float32 path)', async () => {
@@ -193,7 +228,9 @@ test('native block kernels check their arguments (type and size errors, not cras
   assert.is(code(() => nb.momentsBlock(f(6), rows, d, 0, f(3), f(9), f(3), null, f(3), f(3), f(8))), 'ERR_OUT_OF_RANGE'); // scratch < (rows + 1) d
   assert.is(code(() => nb.momentsBlock(f(6), rows, d, -1, f(3), f(9), f(3), null, f(3), f(3), f(9))), 'ERR_OUT_OF_RANGE');
   assert.is(code(() => nb.momentsBlock(f(6), rows, d, 0, f(3), f(8), f(3), null, f(3), f(3), f(9))), 'ERR_OUT_OF_RANGE');
-  assert.is(code(() => nb.momentsBlock(new Float32Array(6) as unknown as Float64Array, rows, d, 0, f(3), f(9), f(3), null, f(3), f(3), f(9))), 'ERR_INVALID_ARG_TYPE');
+  assert.is(code(() => nb.momentsBlock(new Int32Array(6) as unknown as Float64Array, rows, d, 0, f(3), f(9), f(3), null, f(3), f(3), f(9))), 'ERR_INVALID_ARG_TYPE');
+  assert.is(code(() => nb.momentsBlock(new Float32Array(5), rows, d, 0, f(3), f(9), f(3), null, f(3), f(3), f(9))), 'ERR_OUT_OF_RANGE');
+  assert.is(code(() => nb.scaledUnitRows([0, 0, 0, 0, 0, 0] as unknown as Float64Array, rows, d, f(3), f(3))), 'ERR_INVALID_ARG_TYPE');
   assert.is(code(() => nb.projectF32(f(6), rows, d, f(3), new Float32Array(6), 2, new Float32Array(6), new Float32Array(3))), 'ERR_OUT_OF_RANGE');
   assert.is(code(() => nb.projectF32(f(6), rows, d, f(3), f(6) as unknown as Float32Array, 2, new Float32Array(6), new Float32Array(4))), 'ERR_INVALID_ARG_TYPE');
   assert.is(code(() => nb.logSumExpF32(new Float32Array(4), 2, 2, f(2), f(2), f(2), f(2), f(2), f(11))), 'ERR_OUT_OF_RANGE');

@@ -8,6 +8,13 @@ export type BackendName = 'native' | 'wasm' | 'tfjs-node' | 'js';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm', 'tfjs-node', 'js'];
 
+/**
+ * A block of rows as a reader holds it: float64, or float32 when the file stores float32 (every
+ * float32 value is a float64 exactly, so kernels that widen it themselves compute the same
+ * numbers without a float64 copy of the block).
+ */
+export type RowData = Float64Array | Float32Array;
+
 /** A fixed `dims x cols` matrix D (and bias b) ready to multiply blocks of rows: `x D + b`. */
 export interface Projector {
   /**
@@ -27,7 +34,7 @@ export interface Projector {
  */
 export interface PassProjector {
   /** Projects the `rows x dims` row-major block x (replacing the previous block). */
-  project(x: Float64Array, rows: number): void;
+  project(x: RowData, rows: number): void;
   /** linalg's addLogSumExp over every column of the block (state arrays of length cols). */
   logSumExp(maxPos: Float64Array, maxNeg: Float64Array, sumPos: Float64Array, sumNeg: Float64Array): void;
   /**
@@ -88,7 +95,7 @@ export interface KernelBackend {
    * which it updates in place except for `count` (the caller adds `rows`). Returns the all-zero rows.
    * Without it, callers centre the block themselves and use {@link gramUpper}.
    */
-  momentsBlock?(x: Float64Array, rows: number, dims: number, state: MomentState): number;
+  momentsBlock?(x: RowData, rows: number, dims: number, state: MomentState): number;
   /**
    * Optional, for float32 backends: a float64 projector (same arguments as {@link projector}),
    * for passes too small for float32 to pay. Without it, {@link projector} is float64 already
@@ -105,7 +112,7 @@ export interface KernelBackend {
    * unit rows, float64), skipping rows of norm 0; returns how many rows were added. Without it,
    * linalg's addScaledUnitRows.
    */
-  scaledUnitRows?(x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
+  scaledUnitRows?(x: RowData, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number;
   /**
    * Optional, for backends that thread themselves (native): sets the number of threads their
    * calls use from now on, process-wide, and returns the previous number.

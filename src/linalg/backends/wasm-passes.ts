@@ -1,5 +1,5 @@
 import { Arena, align16, type KernelExports } from '../wasm/instance.js';
-import type { MomentState, PassProjector } from './types.js';
+import type { MomentState, PassProjector, RowData } from './types.js';
 
 /** Rows per gram64 call: about 1 MiB of packed rows, which stays in L2 while every tile pair passes (measured best). */
 const GRAM_CHUNK_BYTES = 1 << 20;
@@ -8,8 +8,11 @@ const MAX_SPREAD = 700;
 
 const ceilTo = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** Copies `rows x dims` rows into wasm memory at float64 index `at`, rows `dp` apart, padding with 0. */
-function copyRows(mem: Float64Array, at: number, x: Float64Array, rows: number, dims: number, dp: number): void {
+/**
+ * Copies `rows x dims` rows into wasm memory at float64 index `at`, rows `dp` apart, padding with 0.
+ * Float32 rows are widened by the copy itself (on the worker thread that computes with them).
+ */
+function copyRows(mem: Float64Array, at: number, x: RowData, rows: number, dims: number, dp: number): void {
   if (dp === dims) {
     mem.set(x.subarray(0, rows * dims), at);
     return;
@@ -26,7 +29,7 @@ function copyRows(mem: Float64Array, at: number, x: Float64Array, rows: number, 
  * their co-moments (gram64, in chunks that stay in L2) all run there; the Chan et al. correction
  * goes into the last gram64 call as one more row, sqrt(na nb / n) (mean_b - mean_a).
  */
-export function wasmMomentsBlock(k: KernelExports, arena: Arena, x: Float64Array, rows: number, dims: number, st: MomentState): number {
+export function wasmMomentsBlock(k: KernelExports, arena: Arena, x: RowData, rows: number, dims: number, st: MomentState): number {
   if (rows === 0) return 0;
   const dp = ceilTo(dims, 4);
   const chunk = Math.max(4, Math.min(rows, Math.floor(GRAM_CHUNK_BYTES / (dp * 8))));
@@ -87,7 +90,7 @@ export function wasmMomentsBlock(k: KernelExports, arena: Arena, x: Float64Array
 }
 
 /** The wasm backend's scaledUnitRows: `(x * scale) / |x * scale|` summed in wasm; returns the rows added. */
-export function wasmScaledUnitRows(k: KernelExports, arena: Arena, x: Float64Array, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number {
+export function wasmScaledUnitRows(k: KernelExports, arena: Arena, x: RowData, rows: number, dims: number, scale: Float64Array, unit: Float64Array): number {
   if (rows === 0) return 0;
   const dp = ceilTo(dims, 2);
   const xOff = align16(arena.top);
