@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const API_VERSION = 3; // ISOTROPY_BLAS_API_VERSION in native/isotropy_blas.c
+const API_VERSION = 4; // ISOTROPY_BLAS_API_VERSION in native/isotropy_blas.c
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
 const buildDir = join(nativeDir, 'build');

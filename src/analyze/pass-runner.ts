@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { BackendError, eigh, loadBackend, type BackendName, type Eigh, type EighSolver, type RowData } from '../linalg/index.js';
+import { BackendError, eigh, loadBackend, type BackendName, type Eigh, type EighSolver, type KernelBackend, type RowData } from '../linalg/index.js';
 import { PassSession, type PassPartial, type PassSpec } from './pass-session.js';
 import { addThreadPhases, phaseEnd, phaseStart } from './phases.js';
 
@@ -70,7 +70,8 @@ class InlineExecutor implements Executor {
     this.groups = [];
     return out;
   }
-  async eighVectors(m: Float64Array, d: number) { return eigh(m, d, { vectors: true }); }
+  // the backend's own solver as such (not the scoped, phase-timed one: PassRunner times the batch)
+  async eighVectors(m: Float64Array, d: number) { return (this.session.backend.eigh ?? eigh)(m, d, { vectors: true }); }
   failure() { return null; }
   async close() { this.session.dispose(); }
 }
@@ -247,6 +248,8 @@ export class PassRunner {
     readonly eigh: EighSolver | undefined,
     /** sets the backend's own thread count (native), returning the previous one */
     private readonly setThreads?: (n: number) => number,
+    /** the backend's own solver for several matrices side by side (native, on the calling thread) */
+    private readonly eighMany?: KernelBackend['eighMany'],
   ) {}
 
   /** true when blocks go to worker threads (copied into shared memory) */
@@ -265,7 +268,7 @@ export class PassRunner {
     if (name === 'tfjs-node' || threads === 1) {
       const backend = await loadBackend(name);
       const own = backend.threaded ? backend.ownThreads ?? 1 : 1;
-      return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: own, detail: backend.detail }, backend.eigh);
+      return new PassRunner([new InlineExecutor(new PassSession(backend))], { name, threads: own, detail: backend.detail }, backend.eigh, undefined, backend.eighMany);
     }
     if (name === 'native') {
       // The eigensolver of the reading thread's instance serves the metrics between the passes.
@@ -328,12 +331,14 @@ export class PassRunner {
    * worker thread at a time, and, where this thread has the backend's own solver next to a worker
    * (native), one here at the same time, every decomposition then on one BLAS thread: LAPACK's
    * tridiagonal reduction is half memory-bound and gains more from two decompositions at once
-   * than from two threads in one. The thread count used never depends on timing, so the results
-   * do not either. Matrices sent to a worker are handed over: do not use them afterwards.
+   * than from two threads in one. Native on this thread alone does the same on threads of its own
+   * (eighMany). The thread count used never depends on timing, so the results do not either.
+   * Matrices sent to a worker are handed over: do not use them afterwards.
    */
   async eighVectors(ms: ReadonlyArray<{ m: Float64Array; d: number }>): Promise<Eigh[]> {
     const t0 = phaseStart();
     try {
+      if (!this.parallel && this.eighMany && ms.length > 1) return this.eighMany(ms, { vectors: true });
       const here = this.eigh;
       if (!here || !this.setThreads || !this.parallel || ms.length < 2) {
         return await Promise.all(ms.map(({ m, d }, k) => this.executors[k % this.executors.length].eighVectors(m, d)));

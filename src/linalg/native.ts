@@ -33,6 +33,11 @@ export interface NativeBlas {
    * modified; it must be finite (RangeError otherwise).
    */
   syevd(m: Float64Array, d: number, vectors?: boolean): { values: Float64Array; vectors?: Float64Array };
+  /**
+   * {@link syevd} of each square matrix of `ms` (d from its length, each checked as syevd checks
+   * it), side by side: as many at once as OpenBLAS has threads, each on one thread.
+   */
+  syevdMany(ms: readonly Float64Array[], vectors?: boolean): Array<{ values: Float64Array; vectors?: Float64Array }>;
   /** The OpenBLAS build and its thread count, e.g. `OpenBLAS 0.3.21 ... SkylakeX MAX_THREADS=64 (2 threads)`. */
   info(): string;
   /**
@@ -75,7 +80,7 @@ export interface NativeBlas {
 }
 
 /** The addon API this code expects (ISOTROPY_BLAS_API_VERSION in native/isotropy_blas.c). */
-const API_VERSION = 3;
+const API_VERSION = 4;
 
 // src/linalg/native.ts and dist/linalg/native.js sit at the same depth below the package root.
 const ADDON_URL = new URL('../../native/build/Release/isotropy_blas.node', import.meta.url);

@@ -114,7 +114,7 @@ if (!blas) {
 
   test('info names OpenBLAS and its thread count', () => {
     assert.match(nb.info(), /OpenBLAS .*\(\d+ threads?\)$/);
-    assert.is(nb.apiVersion, 3);
+    assert.is(nb.apiVersion, 4);
   });
 
   for (const [rows, dims] of [[9, 1], [9, 3], [9, 4], [9, 7], [13, 13], [67, 33], [1, 5], [200, 65]]) {
@@ -236,6 +236,27 @@ if (!blas) {
     assert.equal(Array.from(r.vectors!).map(Math.abs), [0, 0, 1, 1, 0, 0, 0, 1, 0]);
   });
 
+  test('syevdMany: each result equals its own syevd (side by side, one BLAS thread each), threads restored', () => {
+    const threads = nb.blasThreads();
+    for (const vectors of [true, false]) {
+      const ms = [symmetric(40, 1), symmetric(7, 2), symmetric(40, 3), new Float64Array(0), symmetric(1, 4)];
+      const inputs = ms.map((m) => m.slice());
+      const got = nb.syevdMany(ms, vectors);
+      assert.is(got.length, ms.length);
+      ms.forEach((m, k) => {
+        const d = Math.sqrt(m.length);
+        const one = nb.syevd(m, d, vectors);
+        assert.equal(Object.keys(got[k]), Object.keys(one));
+        // the same LAPACK call on one thread, like syevd on one: the same numbers up to rounding
+        assert.ok(relErr(got[k].values, one.values) < 1e-13, `values ${k}`);
+        if (vectors) assert.ok(relErr(got[k].vectors!.map(Math.abs), one.vectors!.map(Math.abs)) < 1e-9, `vectors ${k}`);
+        assert.equal(m, inputs[k]);
+      });
+    }
+    assert.equal(nb.syevdMany([]), []);
+    assert.is(nb.blasThreads(), threads);
+  });
+
   test('argument validation: TypeError for types, RangeError for sizes and values', () => {
     const x = new Float64Array(6), out = new Float64Array(9);
     const throwsWith = (fn: () => unknown, type: typeof TypeError | typeof RangeError, msg: RegExp) => {
@@ -272,6 +293,12 @@ if (!blas) {
     throwsWith(() => nb.syevd(Float64Array.of(1, 0, 0, -Infinity), 2), RangeError, /-Infinity/);
     // NaN below the diagonal is never read.
     assert.equal(Array.from(nb.syevd(Float64Array.of(2, 0, NaN, 1), 2).values), [2, 1]);
+    const threads = nb.blasThreads();
+    throwsWith(() => nb.syevdMany([symmetric(3, 1), new Float64Array(8)]), RangeError, /ms\[1\] has 8 elements, which is no d x d/);
+    throwsWith(() => nb.syevdMany([Float64Array.of(1, NaN, 0, 1)], true), RangeError, /is NaN; the matrix must be finite/);
+    throwsWith(() => anyNb.syevdMany(new Float64Array(4)), TypeError, /ms must be an array of Float64Array/);
+    throwsWith(() => anyNb.syevdMany([[1]]), TypeError, /ms\[0\] must be a Float64Array/);
+    assert.is(nb.blasThreads(), threads);
   });
 
   test('syrkUpper on a block of gaussian noise matches addGramUpper across many rows', () => {

@@ -75,6 +75,15 @@ export async function loadNativeBackend(opts: { projection?: NativeProjection } 
       if (r.vectors) signColumns(r.vectors, d);
       return r;
     },
+    eighMany(ms, opts) {
+      for (const { m, d } of ms) {
+        if (m.length !== d * d) throw new RangeError(`eighMany: a matrix has ${m.length} elements, d x d = ${d} x ${d} needs exactly ${d * d}`);
+      }
+      return b.syevdMany(ms.map(({ m }) => m), opts.vectors ?? false).map((r, k) => {
+        if (r.vectors) signColumns(r.vectors, ms[k].d);
+        return r;
+      });
+    },
     dispose() {},
   };
 }

@@ -120,6 +120,11 @@ export interface KernelBackend {
   setThreads?(n: number): number;
   /** the backend's own symmetric eigensolver (same contract as linalg's eigh), if it has one */
   readonly eigh?: (m: Float64Array, d: number, opts: { vectors?: boolean }) => Eigh;
+  /**
+   * Optional, with {@link eigh}: the same for several matrices, side by side on the backend's
+   * threads (each decomposition on one): same results as one {@link eigh} call each.
+   */
+  readonly eighMany?: (ms: ReadonlyArray<{ m: Float64Array; d: number }>, opts: { vectors?: boolean }) => Eigh[];
   /** Releases the backend (tensors, memory). */
   dispose(): void;
 }
