@@ -34,8 +34,11 @@ function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
-/** Registers a temp file for removal on signals and exit. */
-function track(tempPath: string): void {
+/**
+ * Registers a temp file for removal on SIGINT, SIGTERM, SIGHUP and at exit (also used for the
+ * scratch copies of remote inputs, which have no target to rename to).
+ */
+export function trackTempFile(tempPath: string): void {
   live.add(tempPath);
   if (hooked) return;
   hooked = true;
@@ -43,7 +46,8 @@ function track(tempPath: string): void {
   process.on('exit', removeLive);
 }
 
-function untrack(tempPath: string): void {
+/** The temp file is gone (renamed or removed): no longer remove it on signals. */
+export function untrackTempFile(tempPath: string): void {
   live.delete(tempPath);
 }
 
@@ -141,7 +145,7 @@ export async function openAtomicTemp(path: string, protect: readonly string[]): 
   try {
     // 'wx': never reuse a file someone else created under the same temp name.
     const handle = await open(tempPath, 'wx');
-    track(tempPath);
+    trackTempFile(tempPath);
     return { tempPath, handle };
   } catch (err) {
     throw npyFail(path, `cannot create a file in ${folder}: ${describeFsError(err)}`);
@@ -151,7 +155,7 @@ export async function openAtomicTemp(path: string, protect: readonly string[]): 
 /** Renames a finished temp file over its target and makes the rename durable (best effort). */
 export async function renameIntoPlace(tempPath: string, path: string): Promise<void> {
   await rename(tempPath, path);
-  untrack(tempPath);
+  untrackTempFile(tempPath);
   let fh: FileHandle | null = null;
   try {
     fh = await open(dirname(resolve(path)), 'r');
@@ -166,7 +170,7 @@ export async function renameIntoPlace(tempPath: string, path: string): Promise<v
 /** Deletes an unfinished temp file (never throws). */
 export async function discardTemp(tempPath: string): Promise<void> {
   await unlink(tempPath).catch(() => undefined);
-  untrack(tempPath);
+  untrackTempFile(tempPath);
 }
 
 /**

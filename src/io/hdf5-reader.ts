@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trackTempFile, untrackTempFile } from './atomic-file.js';
 import type { ByteSource } from './byte-source.js';
 import { describeError, npyFail, quote } from './errors.js';
 import { shapeInMessage } from './npy-header.js';
@@ -86,17 +90,58 @@ function descrOf(meta: { type: number; size: number; signed: boolean; littleEndi
  * and shuffle filters, any byte order; rows are read as hyperslabs, so memory holds one block.
  *
  * HDF5 is read with h5wasm (the HDF5 C library in WebAssembly), which needs the file on the
- * local disk: other ByteSources (URLs) are refused with what to do.
+ * local disk: another ByteSource (a URL) is first copied whole into a temp file, removed when the
+ * source is closed (or on a signal), since HDF5's layout gives no cheap way to read only the rows.
  *
  * @throws NpyError for a file HDF5 cannot open, a missing or ambiguous key, a non-numeric dataset.
  */
 export async function openHdf5(bytes: ByteSource, opts: OpenOptions, ctx: FormatContext): Promise<EmbeddingSource> {
   const path = bytes.name;
-  await bytes.close().catch(() => undefined);
-  if (ctx.localPath === null) {
-    throw npyFail(path, `HDF5 files are read from the local disk only (the HDF5 library needs random file access): download it first`);
+  let scratch: string | null = null;
+  try {
+    if (ctx.localPath === null) scratch = await copyToTemp(bytes);
+  } finally {
+    await bytes.close().catch(() => undefined);
   }
-  const local = ctx.localPath;
+  const local = ctx.localPath ?? scratch!;
+  const dropScratch = () => {
+    if (scratch === null) return;
+    fs.rmSync(scratch, { force: true });
+    untrackTempFile(scratch);
+    scratch = null;
+  };
+  try {
+    return await openLocal(path, local, opts, dropScratch);
+  } catch (err) {
+    dropScratch();
+    throw err;
+  }
+}
+
+/** Bytes read per request when copying a remote HDF5 file to local disk. */
+const COPY_CHUNK = 16 << 20;
+
+/** The whole of `bytes` in a new temp file (tracked for removal on signals); returns its path. */
+async function copyToTemp(bytes: ByteSource): Promise<string> {
+  const path = join(tmpdir(), `isotropy-hdf5-${process.pid}-${randomBytes(6).toString('hex')}.h5`);
+  const fh = await fs.promises.open(path, 'wx', 0o600);
+  trackTempFile(path);
+  try {
+    for (let at = 0; at < bytes.size; at += COPY_CHUNK) {
+      const chunk = await bytes.read(at, Math.min(COPY_CHUNK, bytes.size - at));
+      await fh.write(chunk, 0, chunk.length, at);
+    }
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    fs.rmSync(path, { force: true });
+    untrackTempFile(path);
+    throw err;
+  }
+  await fh.close();
+  return path;
+}
+
+async function openLocal(path: string, local: string, opts: OpenOptions, onClose: () => void): Promise<EmbeddingSource> {
   const lib = await loadH5();
   const opened = hush(() => new lib.File(local, 'r'));
   const file = opened.value as H5File;
@@ -194,6 +239,7 @@ export async function openHdf5(bytes: ByteSource, opts: OpenOptions, ctx: Format
         checkpointBefore: (row) => row,
         async close() {
           hush(() => file.close());
+          onClose();
         },
       },
     );

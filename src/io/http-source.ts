@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ByteSource } from './byte-source.js';
 import { NpyError, npyFail, quote } from './errors.js';
+import { trackTempFile, untrackTempFile } from './atomic-file.js';
 import {
   HttpExpired, HttpNoAnswer, armTimer, contentLength, describeCause, discardBody, etagValue, fetchFollowing, parseContentRange,
 } from './http-fetch.js';
@@ -191,6 +192,7 @@ class HttpSource implements RemoteByteSource {
     if (disk) {
       await disk.fh.close().catch(() => undefined);
       await rm(disk.path, { force: true });
+      untrackTempFile(disk.path);
     }
   }
 
@@ -214,6 +216,7 @@ class HttpSource implements RemoteByteSource {
       if (!this.disk) {
         const path = join(tmpdir(), `isotropy-http-${process.pid}-${randomBytes(6).toString('hex')}`);
         this.disk = { fh: await open(path, 'wx+', 0o600), path, ranges: [] };
+        trackTempFile(path);
       }
       const d = this.disk;
       await d.fh.write(bytes, 0, bytes.length, offset);

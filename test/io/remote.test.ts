@@ -106,6 +106,18 @@ test('a remote .npy reads like the local one; read whole, its sha256 is recorded
   assert.ok(server.bytes.get('/nocache.npy')! > 1.9 * big.length, 'without the cache, the second pass fetches again');
 });
 
+test('a remote HDF5 file is copied whole to a temp file (the HDF5 library needs one), read like the local one, and the copy removed', async () => {
+  const H5 = new URL('../../fixtures/formats/h5py.h5', import.meta.url);
+  const body = new Uint8Array(readFileSync(H5));
+  const url = serve('/h5py.h5', body);
+  const opts = { transforms: 'isobn', diagnostics: false, key: '/model/chunked', remote: fast };
+  sameMetrics(await analyze([url], opts), await analyze([H5.pathname], opts));
+  assert.is(server.bytes.get('/h5py.h5'), body.length, 'fetched once');
+  assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith(`isotropy-hdf5-${process.pid}-`)), [], 'the copy is removed');
+  await userError(analyze([url], { ...opts, key: 'nope' }), /has no dataset "\/nope"/);
+  assert.equal(readdirSync(tmpdir()).filter((f) => f.startsWith(`isotropy-hdf5-${process.pid}-`)), [], 'removed after an error too');
+});
+
 test('5xx answers and dropped connections are retried with backoff', async () => {
   for (const mode of [{ kind: 'fail-first', count: 2 }, { kind: 'fail-first', count: 1, status: 429 }, { kind: 'reset-first', count: 2 }] as const) {
     const url = serve('/retry.npy', npyBytes, mode);
