@@ -4,12 +4,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { analyze, type AnalyzeOptions } from '../../src/analyze/analyze.ts';
 import type { Analysis } from '../../src/analyze/schema.ts';
+import { NpyWriter } from '../../src/io/index.ts';
 import { matrixSource } from '../../src/io/memory-source.ts';
 import { unavailableReason } from '../../src/linalg/backends/select.ts';
 import { StatsError } from '../../src/stats/errors.ts';
 import { GOLDEN_DIR, golden, goldenMismatches, goldenTolerance, leaves, get, type GoldenCase } from '../helpers/golden.ts';
 import { anisotropic } from '../helpers/random.ts';
-import { rejects } from '../io/helpers.ts';
+import { makeTempDir, rejects } from '../io/helpers.ts';
 
 const configs: Array<{ backend: string; threads: number }> = [
   { backend: 'js', threads: 1 }, { backend: 'js', threads: 2 },
@@ -143,6 +144,27 @@ for (const ec of edgeCases) {
     }
   });
 }
+
+test('a float32 file (read as stored, widened by the kernels) gives exactly what its float64 copy gives', async () => {
+  const tmp = makeTempDir();
+  try {
+    const [n, d] = [300, 16];
+    const x = Float64Array.from(Float32Array.from(anisotropic(n, d, 11)));
+    const paths = await Promise.all((['f4', 'f8'] as const).map(async (dtype) => {
+      const path = tmp.file(`x_${dtype}.npy`);
+      const w = await NpyWriter.create(path, n, d, { dtype });
+      await w.write(x, n);
+      await w.commit();
+      return path;
+    }));
+    for (const cfg of configs) {
+      const [a32, a64] = await Promise.all(paths.map((p) => analyze([p], { ...cfg, blockRows: 64, transforms: 'isobn,whiten', diagnostics: false })));
+      assert.equal(a32.results, a64.results, `${cfg.backend}/${cfg.threads}`);
+    }
+  } finally {
+    tmp.cleanup();
+  }
+});
 
 test('a NaN row is named by its index in the input whatever the threads', async () => {
   const x = matrix(120, 4, (m) => { m[97 * 4 + 3] = NaN; m[41 * 4 + 1] = NaN; });
