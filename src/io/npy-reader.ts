@@ -386,7 +386,8 @@ class NpySource implements EmbeddingSource {
     this.readers.add(fh);
     try {
       const scratch = new Scratch();
-      const turns = raw ? [new Float32Array(Math.min(blockRows, end - start) * this.dims), new Float32Array(Math.min(blockRows, end - start) * this.dims)] : [];
+      const size = raw ? Math.min(blockRows, end - start) * this.dims : 0;
+      const turns = [new Float32Array(size), new Float32Array(size)];
       let turn = 0;
       const read = (r0: number): Promise<RawRowBlock> => {
         const r1 = Math.min(end, r0 + blockRows);
