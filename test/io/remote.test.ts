@@ -175,6 +175,7 @@ test('lying Content-Range and Content-Length answers, and a file that changes, a
   assert.is(src.size, 300_000);
   await userError(src.read(100_000, 10), /the file changed while it was read \(300000 bytes at first, 300010 now\)/);
   await userError(src.read(299_990, 20), /runs past the end of the file/);
+  await src.close();
 });
 
 test('hf://datasets/ORG/NAME/PATH goes through HF_ENDPOINT at --revision; the token reaches the hub only', async () => {

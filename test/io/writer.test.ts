@@ -71,7 +71,11 @@ test('streaming writer: rows in several chunks, data longer than needed', async 
   await w.abort(); // no-op after commit
   assert.equal(readdirSync(dir), ['s.npy']);
   const src = await openNpy(p);
-  check(await collect(src, { blockRows: 2 }), [...ramp(6), 1, 1.5, 2, 10, 11, 12, 13, 14, 15]);
+  try {
+    check(await collect(src, { blockRows: 2 }), [...ramp(6), 1, 1.5, 2, 10, 11, 12, 13, 14, 15]);
+  } finally {
+    await src.close();
+  }
 });
 
 test('abort leaves neither the target nor a temp file; twice is fine', async () => {
