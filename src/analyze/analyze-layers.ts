@@ -4,7 +4,7 @@ import { analyzeAccumulator, applySecondPass, nullWarnings, passViews, sampledDi
 import { diagnosticViews } from './diagnostics.js';
 import { firstPassLayers, layerRows, secondPassLayers } from './layered-passes.js';
 import type { PassRunner } from './pass-runner.js';
-import { DEFAULT_SAMPLE_ROWS, readRows, sampleIndices } from './sample.js';
+import { readSample } from './sample.js';
 import type { InputInfo, SampleInfo, TransformResult, ViewDiagnostics } from './schema.js';
 
 /**
@@ -43,9 +43,7 @@ export async function analyzeLayers(
   let diagnostics: ViewDiagnostics[] | null = null;
   let sample: SampleInfo | null = null;
   if (withDiagnostics) {
-    const seed = opts.sampleSeed ?? 0;
-    const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
-    const rows = want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null;
+    const { seed, rows } = await readSample(source, opts);
     diagnostics = [];
     views.forEach((v, j) => {
       const mine = rows ? { data: layerRows(rows.data, rows.rows, layers.length, d, j), rows: rows.rows } : null;

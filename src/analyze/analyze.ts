@@ -17,7 +17,7 @@ import { diagnosticViews, viewDiagnostics, type DiagnosticView } from './diagnos
 import { firstPass } from './first-pass.js';
 import { Kernels } from './kernels.js';
 import type { PassRunner } from './pass-runner.js';
-import { DEFAULT_SAMPLE_ROWS, MAX_SAMPLE_ROWS, readRows, sampleIndices } from './sample.js';
+import { MAX_SAMPLE_ROWS, readSample } from './sample.js';
 import { ANALYSIS_SCHEMA, type Analysis, type InputInfo, type SampleInfo, type TransformResult, type ViewDiagnostics } from './schema.js';
 import { secondPass, type PassView, type SecondPassResult } from './second-pass.js';
 import { toolInfo } from './tool.js';
@@ -289,9 +289,7 @@ async function analyzeSource(source: EmbeddingSource, index: number, names: Tran
   let diagnostics: ViewDiagnostics[] | null = null;
   let sample: SampleInfo | null = null;
   if (withDiagnostics) {
-    const seed = opts.sampleSeed ?? 0;
-    const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
-    const rows = want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null;
+    const { seed, rows } = await readSample(source, opts);
     ({ diagnostics, sample } = sampledDiagnostics(index, views, rows, source.dims, seed));
   }
 

@@ -65,3 +65,16 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * The report's row sample of `source`: `sampleRows` rows (default {@link DEFAULT_SAMPLE_ROWS}, at
+ * most all of them) drawn with `sampleSeed` (default 0); `rows` is null when none are asked for.
+ */
+export async function readSample(
+  source: EmbeddingSource,
+  opts: { sampleRows?: number; sampleSeed?: number },
+): Promise<{ seed: number; rows: { data: Float64Array; rows: number } | null }> {
+  const seed = opts.sampleSeed ?? 0;
+  const want = Math.min(opts.sampleRows ?? DEFAULT_SAMPLE_ROWS, source.rows);
+  return { seed, rows: want > 0 ? await readRows(source, sampleIndices(source.rows, want, seed)) : null };
+}

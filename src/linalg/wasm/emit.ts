@@ -10,6 +10,12 @@
 
 export type Bytes = number[];
 
+/** A function body under construction and its appender (kernels emit their instructions in order). */
+export function code(): { c: Bytes; e: (...xs: Bytes[]) => void } {
+  const c: Bytes = [];
+  return { c, e: (...xs) => { for (const x of xs) c.push(...x); } };
+}
+
 /** unsigned LEB128 */
 export function uleb(n: number): Bytes {
   const out: Bytes = [];

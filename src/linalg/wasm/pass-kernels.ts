@@ -1,4 +1,5 @@
-import { op, type Bytes, type FunctionSpec } from './emit.js';
+import { code, op, type Bytes, type FunctionSpec } from './emit.js';
+import { emitExpConstants, emitExpF64x2, EXP_CONSTANT_LOCALS } from './exp-f64x2.js';
 
 /**
  * The per-block loops of the wasm backend's passes (beside gram64 and proj32 in kernels.ts), so
@@ -25,11 +26,6 @@ import { op, type Bytes, type FunctionSpec } from './emit.js';
  */
 export function passKernels(): FunctionSpec[] {
   return [colStats(), rowInv(), unitSums(false), unitSums(true), centerPack(), packRows32(), colMaxMin32(), expSums32()];
-}
-
-function code(): { c: Bytes; e: (...xs: Bytes[]) => void } {
-  const c: Bytes = [];
-  return { c, e: (...xs) => { for (const x of xs) c.push(...x); } };
 }
 
 /** `base + off` as an address on the stack. */
@@ -189,20 +185,13 @@ function colMaxMin32(): FunctionSpec {
   return { name: 'colMaxMin32', params: 5, locals: { i32: 4, v128: 1 }, body: c };
 }
 
-/** Taylor coefficients 1/k! of exp on |r| <= ln2 / 2: degree 11, truncation below 7e-15 (as expSums). */
-const EXP_COEFFS = Array.from({ length: 12 }, (_, k) => 1 / Array.from({ length: k }, (_, i) => i + 1).reduce((a, b) => a * b, 1));
-const LN2_HI = 6.93147180369123816490e-01;
-const LN2_LO = 1.90821492927058770002e-10;
-
 function expSums32(): FunctionSpec {
   const P = 0, ROWS = 1, EP = 2, OFF = 3, CN = 4, SP = 5, SN = 6;
   const R = 7, J = 8, PP = 9, Q = 10;
   const X = 11, K = 12, RR = 13, E = 14;
-  const C = 15, FLOOR = C + 12, LOG2E = FLOOR + 1, HI = LOG2E + 1, LO = HI + 1, BIAS = LO + 1;
+  const EXP = 15;
   const { c, e } = code();
-  EXP_COEFFS.forEach((v, k) => e(op.f64x2Const(v), op.set(C + k)));
-  e(op.f64x2Const(-700), op.set(FLOOR), op.f64x2Const(Math.LOG2E), op.set(LOG2E));
-  e(op.f64x2Const(LN2_HI), op.set(HI), op.f64x2Const(LN2_LO), op.set(LO), op.i64x2Const(1023), op.set(BIAS));
+  emitExpConstants(e, EXP);
   e(op.get(P), op.set(PP), op.get(ROWS), op.set(R));
   e(op.block, op.loop);
   {
@@ -210,14 +199,10 @@ function expSums32(): FunctionSpec {
     e(op.block, op.loop);
     {
       e(op.get(J), op.i32(3), op.shl, op.set(Q));
-      // t = max(f64(p) + off, -700); k = round(t / ln2); r = t - k ln2
-      e(op.get(PP), op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, at(OFF, Q), op.v128Load(0), op.f64x2Add, op.get(FLOOR), op.f64x2Max, op.set(X));
-      e(op.get(X), op.get(LOG2E), op.f64x2Mul, op.f64x2Nearest, op.set(K));
-      e(op.get(X), op.get(K), op.get(HI), op.f64x2Mul, op.f64x2Sub, op.get(K), op.get(LO), op.f64x2Mul, op.f64x2Sub, op.set(RR));
-      e(op.get(C + 11));
-      for (let k = 10; k >= 0; k--) e(op.get(RR), op.f64x2Mul, op.get(C + k), op.f64x2Add);
-      e(op.get(K), op.i32x4TruncSatF64x2Zero, op.i64x2ExtendLowI32x4, op.get(BIAS), op.i64x2Add, op.i32(52), op.i64x2Shl);
-      e(op.f64x2Mul, op.set(E));
+      // exp(f64(p) + off)
+      e(op.get(PP), op.v128Load64Zero(0), op.f64x2PromoteLowF32x4, at(OFF, Q), op.v128Load(0), op.f64x2Add);
+      emitExpF64x2(e, { x: X, k: K, r: RR }, EXP);
+      e(op.set(E));
       e(at(SP, Q), at(SP, Q), op.v128Load(0), op.get(E), op.f64x2Add, op.v128Store(0));
       e(at(SN, Q), at(SN, Q), op.v128Load(0), at(CN, Q), op.v128Load(0), op.get(E), op.f64x2Div, op.f64x2Add, op.v128Store(0));
       e(op.get(PP), op.i32(8), op.add, op.set(PP));
@@ -227,5 +212,5 @@ function expSums32(): FunctionSpec {
     e(op.get(R), op.i32(1), op.sub, op.tee(R), op.brIf(0));
   }
   e(op.end, op.end);
-  return { name: 'expSums32', params: 7, locals: { i32: 4, v128: BIAS - X + 1 }, body: c };
+  return { name: 'expSums32', params: 7, locals: { i32: 4, v128: EXP + EXP_CONSTANT_LOCALS - X }, body: c };
 }
