@@ -392,7 +392,12 @@ export function analyzeAccumulator(
       : 'every row is the same (zero variance in every dimension): the spread, correlation and spectrum metrics are undefined');
   } else if (constant.length) {
     const list = constant.slice(0, 10).join(', ') + (constant.length > 10 ? ', ...' : '');
-    warnings.push(`${constant.length} constant dimension(s) (zero variance): ${list}; they are left out of the correlations`);
+    // IsoBN's factor (gamma_i s_i + eps)^-beta is largest where s_i = 0, and the rows are not
+    // centred, so a constant dimension's value is what the IsoBN views amplify most.
+    const isobnNote = names.some((t) => t === 'isobn' || t === 'isobn-running')
+      ? '; IsoBN gives them its largest factor (eps^-beta), so their constant value weighs more in the IsoBN views (meanNorm, avgCosine): drop them first if they carry nothing (numpy: x[:, x.std(0) > 0])'
+      : '';
+    warnings.push(`${constant.length} constant dimension(s) (zero variance): ${list}; they are left out of the correlations${isobnNote}`);
   }
 
   // One decomposition of the input's covariance serves its metrics, its PCA axes and the fits of

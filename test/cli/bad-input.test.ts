@@ -82,9 +82,11 @@ test('NaN/Inf rows: an error naming the first bad row; --drop-nonfinite skips an
 test('constant dimensions: a warning, every metric still finite', () => {
   const x = anisotropic(40, 5, 3);
   for (let r = 0; r < 40; r++) x[r * 5 + 1] = 0.25;
-  const r = isotropy('analyze', f4('const.npy', 40, 5, x), '--json', '--no-report', '--transform', 'isobn,standardize,whiten,abtt');
+  const file = f4('const.npy', 40, 5, x);
+  const r = isotropy('analyze', file, '--json', '--no-report', '--transform', 'isobn,standardize,whiten,abtt');
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /1 constant dimension\(s\) \(zero variance\): 1;/);
+  assert.match(r.stderr, /IsoBN gives them its largest factor .*drop them first/, 'says what IsoBN does to them and the fix');
   const a = JSON.parse(r.stdout);
   for (const res of a.results) {
     for (const v of [res.meanNorm, res.std.mean, res.corr.meanAbs, res.corr.maxAbs, res.isoScore, res.avgCosine, res.spectrum.top1]) {
@@ -92,6 +94,9 @@ test('constant dimensions: a warning, every metric still finite', () => {
     }
   }
   assert.is(a.results[0].constantDims, 1);
+  const plain = isotropy('analyze', file, '--json', '--no-report', '--transform', 'none,whiten');
+  assert.is(plain.code, 0, plain.stderr);
+  assert.not.match(plain.stderr, /IsoBN/, 'the IsoBN remark only when an IsoBN view is asked for');
 });
 
 test('unknown flags, unknown transforms, bad parameters, missing arguments', () => {
