@@ -7,18 +7,12 @@ import { BACKEND_NAMES } from '../../src/linalg/backends/types.ts';
 import { anisotropic } from '../helpers/random.ts';
 import { buildNpy, makeTempDir } from '../io/helpers.ts';
 import { spawnSync } from 'node:child_process';
-import { BIN, isotropy, type Run } from './run.ts';
+import { failsCleanly, BIN, isotropy } from './run.ts';
 
 const tmp = makeTempDir();
 test.after(() => tmp.cleanup());
 const file = tmp.file('e.npy', buildNpy({ descr: '<f4', shape: [300, 8], values: anisotropic(300, 8, 5) }));
 
-function failsCleanly(r: Run, pattern: RegExp): void {
-  assert.is(r.code, 2, `exit code, stderr: ${r.stderr}`);
-  assert.is(r.stdout, '');
-  assert.ok(!/\n\s+at /.test(r.stderr), `no stack trace: ${r.stderr}`);
-  assert.match(r.stderr.trimEnd(), pattern);
-}
 
 test('--backend wasm --threads 2: the JSON says so, and agrees with --backend js', () => {
   const wasm = isotropy('analyze', file, '--json', '-q', '--backend', 'wasm', '--threads', '2');

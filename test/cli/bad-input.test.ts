@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildNpy, makeTempDir } from '../io/helpers.ts';
-import { isotropy, type Run } from './run.ts';
+import { failsCleanly, isotropy } from './run.ts';
 import { anisotropic } from '../helpers/random.ts';
 
 const tmp = makeTempDir();
@@ -15,14 +15,6 @@ function f4(name: string, rows: number, dims: number, values?: Float64Array): st
   return tmp.file(name, buildNpy({ descr: '<f4', shape: [rows, dims], values: values ?? anisotropic(rows, dims, rows + dims) }));
 }
 
-function failsCleanly(r: Run, ...patterns: RegExp[]): void {
-  assert.is(r.code, 2, `exit code, stderr: ${r.stderr}`);
-  assert.is(r.stdout, '', 'nothing on stdout');
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.ok(!/\n\s+at /.test(r.stderr), `no stack trace: ${r.stderr}`);
-  assert.match(lines[lines.length - 1], /^isotropy: /);
-  for (const p of patterns) assert.match(r.stderr, p);
-}
 
 const good = f4('good.npy', 50, 4);
 

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildNpy, makeTempDir } from '../io/helpers.ts';
 import { anisotropic } from '../helpers/random.ts';
-import { isotropy, isotropyIn, ROOT, withoutProgress, type Run } from './run.ts';
+import { failsCleanly, isotropy, isotropyIn, ROOT } from './run.ts';
 
 const tmp = makeTempDir();
 test.after(() => tmp.cleanup());
@@ -16,13 +16,6 @@ function f4(name: string, rows: number, dims: number, values?: Float64Array): st
   return tmp.file(name, buildNpy({ descr: '<f4', shape: [rows, dims], values: values ?? anisotropic(rows, dims, rows + dims) }));
 }
 
-function failsCleanly(r: Run, ...patterns: RegExp[]): void {
-  assert.is(r.code, 2, `exit code, stderr: ${r.stderr}`);
-  assert.is(withoutProgress(r.stderr).trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
-  assert.match(r.stderr, /^isotropy: /);
-  for (const p of patterns) assert.match(r.stderr, p);
-  assert.not.match(r.stderr, '.tmp-');
-}
 
 const good = f4('good.npy', 60, 5);
 // a NaN in row 40: reading the rows fails, so an error about the output proves it came first

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildNpy, makeTempDir } from '../io/helpers.ts';
 import { gaussian } from '../helpers/random.ts';
-import { ROOT, isotropy, type Run } from './run.ts';
+import { failsCleanly, ROOT, isotropy } from './run.ts';
 
 const tmp = makeTempDir();
 test.after(() => tmp.cleanup());
@@ -19,13 +19,6 @@ const emb = tmp.file('emb.npy', buildNpy({ descr: '<f4', shape: [N, 3], values }
 const labels = tmp.file('labels.csv', text('id,valence\n' + Array.from({ length: N }, (_, i) => `${i},${i % 2 ? 2 : -1}`).join('\n') + '\n'));
 const FAST = ['--folds', '3', '--seeds', '1', '--epochs', '4', '--batch-size', '4', '--lr', '0.05', '--hidden', '4', '-q'];
 
-function failsCleanly(r: Run, pattern: RegExp): void {
-  assert.is(r.code, 2, `exit code, stderr: ${r.stderr}`);
-  assert.is(r.stdout, '');
-  assert.is(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, /^isotropy: /);
-  assert.match(r.stderr, pattern);
-}
 
 test('probe prints the table; --json and --out give the isotropy.probe/v1 result', () => {
   const r = isotropy('probe', emb, '--labels', labels, '--label-column', 'valence', '--threshold', '0', '--isobn', ...FAST);

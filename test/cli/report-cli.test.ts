@@ -5,19 +5,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeTempDir } from '../io/helpers.ts';
 import { probeFixture } from '../report/probe-fixture.ts';
-import { isotropy, isotropyIn, ROOT, withoutProgress } from './run.ts';
+import { failsCleanly, isotropy, isotropyIn, ROOT } from './run.ts';
 
 const BASE = join(ROOT, 'fixtures/golden/base_f8.npy');
 const F4 = join(ROOT, 'fixtures/golden/base_f4.npy');
 const tmp = makeTempDir();
 test.after(() => tmp.cleanup());
 
-function failsCleanly(r: { code: number | null; stdout: string; stderr: string }, re: RegExp): void {
-  assert.is(r.code, 2, r.stderr);
-  assert.match(r.stderr, re);
-  assert.is(withoutProgress(r.stderr).trim().split('\n').length, 1, 'one line');
-  assert.not.match(r.stderr, /\n\s+at /);
-}
 
 test('analyze writes reports/<name>.html under the working folder and prints its path', () => {
   const cwd = join(tmp.dir, 'work');
