@@ -52,6 +52,12 @@ function passProjector(be: KernelBackend, dir: Float64Array, d: number, cols: nu
   return be.passProjector?.(dir, d, cols, bias, center) ?? wrapProjector(be.projector(dir, d, cols, bias, center), cols);
 }
 
+/** The backend's fused first-pass kernel on `acc`, with the unit squares going to `sq` (or none). */
+function addMomentsBlock(be: KernelBackend, acc: StatsAccumulator, part: Float32Array | Float64Array, rows: number, sq: Float64Array | null): void {
+  acc.addFiniteWith(part, rows, (xb, n, d, a) =>
+    be.momentsBlock!(xb, n, d, { count: a.count, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: sq, min: a.min, max: a.max }));
+}
+
 for (const [name, load] of backends) {
   test(`${name}: the first pass's block update equals the TypeScript accumulator, unit squares or not`, async () => {
     const be = await load();
@@ -65,12 +71,8 @@ for (const [name, load] of backends) {
         for (let r0 = 0; r0 < rows; r0 += block) {
           const b = Math.min(block, rows - r0);
           const part = x.subarray(r0 * d, (r0 + b) * d);
-          if (be.momentsBlock) {
-            acc.addFiniteWith(part, b, (xb, n, dd, a) =>
-              be.momentsBlock!(xb, n, dd, { count: a.count, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: sq, min: a.min, max: a.max }));
-          } else {
-            acc.addFinite(part, b, be.gramUpper, be.chunkRows);
-          }
+          if (be.momentsBlock) addMomentsBlock(be, acc, part, b, sq);
+          else acc.addFinite(part, b, be.gramUpper, be.chunkRows);
         }
         const where = `${rows} x ${d} in blocks of ${block}`;
         assert.is(acc.count, rows, where);
@@ -175,10 +177,7 @@ for (const [name, load] of backends) {
       for (let r0 = 0; r0 < rows; r0 += block) {
         const b = Math.min(block, rows - r0);
         const part = x.subarray(r0 * d, (r0 + b) * d);
-        if (be.momentsBlock) {
-          acc.addFiniteWith(part, b, (xb, n, dd, a) =>
-            be.momentsBlock!(xb, n, dd, { count: a.count, mean: a.mean, comoment: a.comoment, unitSum: a.unitSum, unitSq: sq, min: a.min, max: a.max }));
-        }
+        if (be.momentsBlock) addMomentsBlock(be, acc, part, b, sq);
         p.project(part, b);
         p.logSumExp(...st);
         p.unitRows(0, cols, unit, null);
