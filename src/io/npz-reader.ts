@@ -9,7 +9,8 @@ import { openNpyBytes, selectLayer, selectLayers } from './npy-reader.js';
 import type { FormatContext } from './open-format.js';
 import { cursorSource, type RowCursor } from './row-source.js';
 import { pytorchError } from './sniff.js';
-import { pickKey, renamed, type Candidate } from './pick-key.js';
+import { pickKey, type Candidate } from './pick-key.js';
+import { sourceView } from './source-view.js';
 import type { EmbeddingSource, OpenOptions } from './types.js';
 
 /** A zip entry as the reader needs it. */
@@ -62,7 +63,7 @@ export async function openNpz(bytes: ByteSource, opts: OpenOptions, _ctx: Format
     const { fileDataStart } = await localHeader(zip, m.entry, path);
     if (m.method === 0) {
       const src = await openNpyBytes(sliceBytes(bytes, fileDataStart, m.uncompressedSize, where, true), { layer: opts.layer, layers: opts.layers });
-      return renamed(src, path, 'npz');
+      return sourceView(src, { path, format: 'npz' });
     }
     if (m.method !== 8) {
       throw npyFail(path, `member ${m.name} uses zip compression method ${m.method}; only stored and deflated members are read: re-save with np.savez or np.savez_compressed`);

@@ -3,8 +3,9 @@ import { NpyError, npyFail, quote } from './errors.js';
 import { openNpy, openNpyBytes } from './npy-reader.js';
 import { concatSources } from './concat-source.js';
 import { expandInput, openPart } from './resolve-input.js';
+import { sourceView } from './source-view.js';
 import { FORMATS, SNIFF_BYTES, sniffFormat, type FormatName } from './sniff.js';
-import type { EmbeddingSource, OpenOptions, SourceFile } from './types.js';
+import type { EmbeddingSource, OpenOptions } from './types.js';
 
 /** What a format reader gets besides the bytes. */
 export interface FormatContext {
@@ -132,28 +133,9 @@ async function openOne(name: string, opts: OpenOptions): Promise<EmbeddingSource
   const src = await openFormat(part.bytes, opts, part.localPath);
   const remote = part.remote;
   if (!remote) return src;
-  return withFiles(src, [{ path: name, rows: src.rows, localPath: null, remote: () => remote.identity() }]);
+  return sourceView(src, { files: [{ path: name, rows: src.rows, localPath: null, remote: () => remote.identity() }] });
 }
 
-/** `src` with `files` set (a view: everything else is the source's own). */
-function withFiles(src: EmbeddingSource, files: SourceFile[]): EmbeddingSource {
-  return {
-    get path() { return src.path; },
-    get rows() { return src.rows; },
-    get dims() { return src.dims; },
-    get dtype() { return src.dtype; },
-    get fortranOrder() { return src.fortranOrder; },
-    get shape() { return src.shape; },
-    get layer() { return src.layer; },
-    get layers() { return src.layers; },
-    get notes() { return src.notes; },
-    get format() { return src.format; },
-    files,
-    blocks: (o) => src.blocks(o),
-    close: () => src.close(),
-    ...(src.labels ? { labels: () => src.labels!() } : {}),
-  };
-}
 
 function checkOptions(name: string, format: FormatName, opts: OpenOptions): void {
   const title = FORMAT_TITLES[format];

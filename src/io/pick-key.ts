@@ -1,6 +1,5 @@
 import { npyFail, quote } from './errors.js';
 import { shapeInMessage } from './npy-header.js';
-import type { EmbeddingSource } from './types.js';
 
 /** One array of a container (.npz member, safetensors tensor, HDF5 dataset, Parquet/Arrow column). */
 export interface Candidate {
@@ -68,22 +67,4 @@ export function pickVectorColumn<C extends VectorColumn>(path: string, columns: 
     throw npyFail(path, `has no column of vectors (lists of numbers, or float32 binary blobs); its columns: ${quote(others.join(', '))}: store the embeddings as a ${storeAs} column`);
   }
   throw npyFail(path, `has ${columns.length} vector columns: ${listed()}; pick one with the column option (--column)`);
-}
-
-/** `source` shown under `path` and `format` (a member or slice read by an inner reader keeps the user's file name). */
-export function renamed(source: EmbeddingSource, path: string, format: string): EmbeddingSource {
-  return {
-    path,
-    format,
-    get rows() { return source.rows; },
-    get dims() { return source.dims; },
-    get dtype() { return source.dtype; },
-    get fortranOrder() { return source.fortranOrder; },
-    get shape() { return source.shape; },
-    get layer() { return source.layer; },
-    get layers() { return source.layers; },
-    get notes() { return source.notes; },
-    blocks: (opts) => source.blocks(opts),
-    close: () => source.close(),
-  };
 }

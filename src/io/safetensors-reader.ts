@@ -3,7 +3,8 @@ import { BFLOAT16_LE, parseDtype, type Dtype } from './dtype.js';
 import { npyFail } from './errors.js';
 import { rawArraySource } from './npy-reader.js';
 import type { FormatContext } from './open-format.js';
-import { pickKey, renamed } from './pick-key.js';
+import { pickKey } from './pick-key.js';
+import { sourceView } from './source-view.js';
 import { readSafetensorsHeader } from './safetensors-header.js';
 import type { EmbeddingSource, OpenOptions } from './types.js';
 
@@ -49,7 +50,7 @@ export async function openSafetensors(bytes: ByteSource, opts: OpenOptions, _ctx
       { descr, dtype, shape: chosen.shape, fortranOrder: false, dataOffset: chosen.begin, dataEnd: chosen.end },
       { layer: opts.layer, layers: opts.layers },
     );
-    return renamed(src, path, 'safetensors');
+    return sourceView(src, { path, format: 'safetensors' });
   } catch (err) {
     await bytes.close().catch(() => undefined);
     throw err;

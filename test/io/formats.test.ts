@@ -64,6 +64,25 @@ const SAME_ROWS: [string, OpenOptions, string][] = [
   ['nested.jsonl', { field: 'data.vector' }, 'jsonl'],
 ];
 
+test('a stored .npz member and a float32 safetensors tensor keep the .npy reader\'s float32 blocks, under the user\'s file name', async () => {
+  for (const [file, opts, format] of [['savez.npz', {}, 'npz'], ['tensors.safetensors', { key: 'emb' }, 'safetensors']] as const) {
+    const src = await openEmbeddings(f(file), opts);
+    try {
+      assert.is(src.path, f(file));
+      assert.is(src.format, format);
+      assert.ok(src.rawBlocks, `${file}: rawBlocks`);
+      const got: number[] = [];
+      for await (const b of src.rawBlocks!({ blockRows: 50 })) {
+        assert.instance(b.data, Float32Array, file);
+        got.push(...b.data);
+      }
+      assert.equal(got, [...BASE], file);
+    } finally {
+      await src.close();
+    }
+  }
+});
+
 for (const [file, opts, format] of SAME_ROWS) {
   test(`${file} ${JSON.stringify(opts)}: the rows of base.npy, in blocks and in ranges`, async () => {
     const src = await openEmbeddings(f(file), opts);
