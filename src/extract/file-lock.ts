@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { removeOnExit } from './exit-cleanup.js';
+import { removeOnExit } from '../io/exit-cleanup.js';
 
 /** A lock not refreshed for this long is abandoned. */
 export const STALE_MS = 30_000;

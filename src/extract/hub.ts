@@ -26,7 +26,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { quote } from '../io/errors.js';
 import { hubEndpoint } from '../io/hub-url.js';
 import { shardFiles, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './checkpoint.js';
-import { removeOnExit } from './exit-cleanup.js';
+import { removeOnExit } from '../io/exit-cleanup.js';
 import { discard, HubClient, HubNetworkError, type HubLimits } from './hub-client.js';
 import { ExtractError } from './types.js';
 

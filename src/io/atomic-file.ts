@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
 import { access, constants, lstat, open, readdir, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NpyError, describeFsError, errorCode, npyFail } from './errors.js';
+import { removeOnExit } from './exit-cleanup.js';
 
 /**
  * Every output of the tool appears whole or not at all: it is written to a temp file
@@ -14,40 +14,20 @@ import { NpyError, describeFsError, errorCode, npyFail } from './errors.js';
  * writes into the same folder (temp files of this tool whose process is gone).
  */
 
-/** Temp files being written by this process. */
-const live = new Set<string>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-let hooked = false;
-
-function removeLive(): void {
-  for (const p of live) {
-    try { unlinkSync(p); } catch { /* already gone */ }
-  }
-  live.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  removeLive();
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
-  // With no other listener left, the signal's default action (exit) applies again: re-raise it so
-  // the exit status says which signal ended the process.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
+/** Temp files being written by this process, each with the function that forgets it. */
+const live = new Map<string, () => void>();
 
 /**
  * Registers a temp file for removal on SIGINT, SIGTERM, SIGHUP and at exit (also used for the
  * scratch copies of remote inputs, which have no target to rename to).
  */
 export function trackTempFile(tempPath: string): void {
-  live.add(tempPath);
-  if (hooked) return;
-  hooked = true;
-  for (const s of SIGNALS) process.on(s, onSignal);
-  process.on('exit', removeLive);
+  if (!live.has(tempPath)) live.set(tempPath, removeOnExit(tempPath));
 }
 
 /** The temp file is gone (renamed or removed): no longer remove it on signals. */
 export function untrackTempFile(tempPath: string): void {
+  live.get(tempPath)?.();
   live.delete(tempPath);
 }
 

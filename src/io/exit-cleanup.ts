@@ -1,7 +1,8 @@
 /**
  * Files to remove if the process ends before their owner does (lock files, temp files): on
  * normal exit and on SIGINT, SIGTERM and SIGHUP. A `kill -9` cannot be caught; whoever creates
- * such files must also recognise and sweep the ones a dead process left (see file-lock.ts).
+ * such files must also recognise and sweep the ones a dead process left (sweepStaleTemps in
+ * atomic-file.ts; extract/file-lock.ts for lock files).
  *
  * The signal listeners exist only while a file is registered. After removing the files, a signal
  * is re-raised with the default action (the process dies of it, exit status 128 + n) unless
