@@ -31,7 +31,7 @@ export interface ExtractOptions {
    * 'all' = 0..L; default [-1] (last). One layer gives (n, d) files, several (n, layers, d).
    * The pooler always reads the last layer.
    */
-  layers?: number[] | 'all';
+  layers?: readonly number[] | 'all';
   /** tokens per sentence (or pair), special tokens included; longer ones are cut and counted; default 128 (or the model's positions, if fewer) */
   maxLength?: number;
   /** sentences per forward pass; default 32 */

@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
 import { extract, type Pooling } from '../../index.js';
-import { quote } from '../../index.js';
 import { UsageError } from '../errors.js';
-import { warner } from '../options.js';
+import { parseLayers, warner } from '../options.js';
 import { Progress } from '../progress.js';
 
 export const command = 'extract';
@@ -43,15 +42,6 @@ const EXTRACT_BACKENDS: Record<string, 'native' | 'tensorflow' | 'wasm' | 'cpu' 
 /** The encoder's backend names as analyze names them. */
 const SHOWN_BACKEND: Record<string, string> = { native: 'native', tensorflow: 'tfjs-node', wasm: 'wasm', cpu: 'js' };
 
-function parseLayers(s: string): number[] | 'all' {
-  if (s.trim() === 'all') return 'all';
-  const parts = s.split(',').map((p) => p.trim());
-  const nums = parts.map(Number);
-  if (parts.some((p) => p === '') || nums.some((x) => !Number.isInteger(x))) {
-    throw new UsageError(`--layers takes 'all' or comma-separated whole numbers, got ${quote(s)}`);
-  }
-  return nums;
-}
 
 function deadlineMs(seconds: number | undefined): number | undefined {
   if (seconds === undefined) return undefined;
