@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { quote } from '../io/errors.js';
+import { splitLines } from '../io/text-rows.js';
 import { ExtractError } from './types.js';
 
 /** The file formats `readSentences` understands. */
@@ -113,12 +114,6 @@ function formatOf(path: string): InputFormat {
   }
 }
 
-/** Lines without their terminators; a final line break does not start an extra empty line. */
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-}
 
 function isBlank(s: string): boolean {
   return s.trim() === '';

@@ -41,9 +41,7 @@ async function* lineChunks(bytes: ByteSource, offset: number, line: number): Asy
     if (atEnd) cut = buf.length;
     const text = decoder.decode(buf.subarray(0, cut));
     carry = buf.slice(cut);
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+    const lines = splitLines(text);
     yield { offset: start, line, lines };
     line += lines.length;
     if (atEnd) break;
@@ -56,6 +54,13 @@ function isBlank(s: string): boolean {
     if (c !== 32 && c !== 9 && c !== 13 && c !== 0xfeff) return false;
   }
   return true;
+}
+
+/** Lines without their terminators (`\n` or `\r\n`); a final line break does not start an extra empty line. */
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
 /** How a text format turns lines into rows. */

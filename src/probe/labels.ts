@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { quote } from '../io/index.js';
+import { splitLines } from '../io/text-rows.js';
 import { ProbeError } from './errors.js';
 
 /** Label file formats; by default from the extension (`.csv`, `.tsv`, `.jsonl`/`.ndjson`, else text). */
@@ -140,11 +141,6 @@ function asNumber(v: string | number | boolean): number | null {
   return null;
 }
 
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-}
 
 function emptyLabel(path: string, line: number): ProbeError {
   return new ProbeError(`${path}: line ${line} has an empty label; every embedding row needs one (in the same order)`);
